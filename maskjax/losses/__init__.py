@@ -1,0 +1,3 @@
+"""Losses: see DESIGN.md. Re-exports one name per line."""
+
+__all__ = []

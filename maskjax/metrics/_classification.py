@@ -1,0 +1,3 @@
+"""Classification metrics (being written)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Curves, ranking and calibration metrics (being written)."""
+
+__all__ = []
