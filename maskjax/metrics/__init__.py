@@ -3,8 +3,9 @@
 Each private module defines ``__all__``; the names are re-exported here.
 """
 
-from maskjax.metrics import _classification, _curves
+from maskjax.metrics import _classification, _curves, _streaming
 from maskjax.metrics._classification import *  # noqa: F401,F403
 from maskjax.metrics._curves import *  # noqa: F401,F403
+from maskjax.metrics._streaming import *  # noqa: F401,F403
 
-__all__ = list(_classification.__all__) + list(_curves.__all__)
+__all__ = list(_classification.__all__) + list(_curves.__all__) + list(_streaming.__all__)

@@ -1,0 +1,86 @@
+"""Pieces every loss shares: input conversion, the weighting fold and the reduction.
+
+Every loss computes a per-element value ``ℓ`` (already carrying any class
+weight that belongs to the numerator) and, when class weights or ignored
+targets are involved, a per-element *denominator weight* ``ω``. Then
+:func:`finish` folds ``mask · sample_weight · valid`` into both and hands them
+to :func:`maskjax._reduction.reduce_weighted`, the one reduction of maskjax:
+
+* numerator ``ℓ · m · s · valid`` and weight ``ω · m · s · valid``;
+* ``keep = m · valid`` (the Keras 3 ``sum_over_batch_size`` denominator).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+
+from maskjax import _checks
+from maskjax._reduction import reduce_weighted
+from maskjax._weighting import fold_mask_and_weight, weight_dtype
+
+#: Probability clipping used when ``from_logits=False`` (Keras' ``epsilon()``).
+EPSILON = 1e-7
+
+
+def float_preds(preds: Any, name: str = "preds") -> jax.Array:
+    """``preds`` as a floating array of at least float32 (TypeError otherwise)."""
+    preds = _checks.as_array(preds, name)
+    if not _checks.is_floating(preds):
+        raise TypeError(
+            f"`{name}` must have a floating dtype (scores, logits or probabilities), "
+            f"got {preds.dtype}."
+        )
+    return preds.astype(weight_dtype(preds))
+
+
+def float_targets(targets: Any, dtype: Any, name: str = "targets") -> jax.Array:
+    """Targets that may be bool / int 0-1 / float, as ``dtype``."""
+    targets = _checks.as_array(targets, name)
+    _checks.check_numeric(targets, name)
+    return targets.astype(dtype)
+
+
+def check_bool_flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"`{name}` must be a Python bool, got {type(value).__name__} {value!r}.")
+    return value
+
+
+def check_label_smoothing(value: Any) -> float:
+    return _checks.check_static_float(value, "label_smoothing", 0.0, 1.0)
+
+
+def finish(loss: jax.Array, *, mask: Any, sample_weight: Any, reduction: str,
+           element_weight: jax.Array | None = None, valid: jax.Array | None = None,
+           axis: int | Sequence[int] | None = None) -> jax.Array:
+    """Fold the weighting arguments into ``loss`` and reduce it.
+
+    Args:
+      loss: ``[*S]`` per-element loss ``ℓ`` (floating).
+      mask, sample_weight: the user's arguments, broadcast from the left to ``S``.
+      reduction: a :data:`maskjax._checks.REDUCTIONS` mode.
+      element_weight: ``ω`` of shape ``S`` for the ``"mean"`` denominator
+        (class weight of the target); ``None`` means 1.
+      valid: bool ``S``; ``False`` elements (ignored targets, empty sets) count
+        nowhere.
+      axis: axes to reduce (``None``: all).
+    """
+    _checks.check_reduction(reduction)
+    dtype = loss.dtype
+    ew = fold_mask_and_weight(loss.shape, mask=mask, sample_weight=sample_weight, dtype=dtype)
+    base, keep = ew.weight, ew.keep
+    if valid is not None:
+        valid = valid.astype(dtype)
+        base, keep = base * valid, keep * valid
+    weight = base if element_weight is None else base * element_weight.astype(dtype)
+    # where(), not only a product: a masked-out inf/nan must not leak into the sum.
+    numer = jnp.where(base != 0, loss, jnp.zeros((), dtype)) * base
+    return reduce_weighted(numer, weight, keep, reduction=reduction, axis=axis)
+
+
+def check_target_shape_matches(preds: jax.Array, targets: jax.Array, *, pname: str = "preds",
+                               tname: str = "targets") -> None:
+    _checks.check_same_shape(preds, targets, pname, tname)

@@ -1,0 +1,98 @@
+"""``maskjax report`` on .csv and .parquet files written here with pandas / pyarrow."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import sklearn.metrics as skm
+
+from _cli_support import assert_valid_png
+
+
+def _per_class(summary, key):
+    return np.array([row[key] for row in summary["per_class"]], dtype=np.float64)
+
+
+def test_csv_score_columns_label_and_weight(run_cli, tmp_path, multiclass_data):
+    data = multiclass_data
+    probs, y, w, c = data["probs"], data["y"], data["weights"], data["c"]
+    frame = pd.DataFrame(probs, columns=[f"p{i}" for i in range(c)])
+    frame["label"] = y
+    frame["w"] = w
+    frame["note"] = "x"  # a text column the report must not touch
+    path = tmp_path / "preds.csv"
+    frame.to_csv(path, index=False)
+    res = run_cli("report", "--preds", path, "--targets", path, "--weights", path, "--column", "preds=p*",
+                  "targets=label", "weights=w", "--task", "multiclass", "--chunk-size", 100, "--json",
+                  "--out", tmp_path / "plots")
+    assert res.code == 0, res.err
+    s = res.json
+    assert s["chunks"] == 3
+    yhat = probs.argmax(-1)
+    p, r, f, sup = skm.precision_recall_fscore_support(y, yhat, labels=range(c), sample_weight=w, zero_division=0)
+    np.testing.assert_allclose(_per_class(s, "f1"), f, rtol=1e-5)
+    np.testing.assert_allclose(_per_class(s, "support"), sup, rtol=1e-5)
+    assert s["overall"]["accuracy"] == pytest.approx(skm.accuracy_score(y, yhat, sample_weight=w), rel=1e-5)
+    for path in s["plots"].values():
+        assert_valid_png(path)
+
+
+def test_csv_default_columns(run_cli, tmp_path):
+    """Without --column: 'target'/'label' is the target, the remaining numeric columns are the scores."""
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 120)
+    score = np.clip(0.3 * y + rng.uniform(0, 0.7, 120), 0, 1)
+    pd.DataFrame({"score": score, "target": y}).to_csv(tmp_path / "b.csv", index=False)
+    res = run_cli("report", "--preds", tmp_path / "b.csv", "--targets", tmp_path / "b.csv", "--task", "binary",
+                  "--chunk-size", 50, "--json", "--no-plots")
+    assert res.code == 0, res.err
+    s = res.json
+    assert s["chunks"] == 3
+    assert s["per_class"][0]["f1"] == pytest.approx(skm.f1_score(y, score > 0.5), rel=1e-5)
+
+
+def test_parquet_row_groups_rechunked_and_list_columns(run_cli, tmp_path):
+    """Multi-label scores stored as one list column; row groups (33 rows) differ from the chunk size."""
+    rng = np.random.default_rng(2)
+    n, labels = 200, 5
+    y = (rng.random((n, labels)) < 0.1).astype(np.int8)  # sparse labels
+    scores = np.clip(0.5 * y + rng.uniform(0, 0.55, (n, labels)), 0, 1).astype(np.float32)
+    table = pa.table({
+        "scores": pa.array(list(scores), type=pa.list_(pa.float32())),
+        "labels": pa.array(list(y), type=pa.list_(pa.int8())),
+    })
+    path = tmp_path / "ml.parquet"
+    pq.write_table(table, path, row_group_size=33)
+    res = run_cli("report", "--preds", path, "--targets", path, "--column", "preds=scores", "targets=labels",
+                  "--task", "multilabel", "--chunk-size", 64, "--json", "--out", tmp_path / "plots")
+    assert res.code == 0, res.err
+    s = res.json
+    assert s["chunks"] == 4 and s["rows"] == n
+    yhat = (scores > 0.5).astype(int)
+    p, r, f, sup = skm.precision_recall_fscore_support(y, yhat, zero_division=0)
+    np.testing.assert_allclose(_per_class(s, "f1"), f, rtol=1e-5)
+    np.testing.assert_array_equal(_per_class(s, "support"), sup)
+    assert s["overall"]["exact_match"] == pytest.approx(skm.accuracy_score(y, yhat), rel=1e-5)
+    assert s["overall"]["hamming"] == pytest.approx(skm.hamming_loss(y, yhat), rel=1e-5)
+    assert s["averages"]["micro"]["f1"] == pytest.approx(skm.f1_score(y, yhat, average="micro"), rel=1e-5)
+    assert s["overall"]["accuracy"] == pytest.approx(1 - skm.hamming_loss(y, yhat), rel=1e-5)
+    assert set(s["plots"]) == {"confusion_matrix", "roc_curve", "pr_curve"}
+    for path in s["plots"].values():
+        assert_valid_png(path)
+
+
+def test_parquet_scalar_columns(run_cli, tmp_path, multiclass_data):
+    data = multiclass_data
+    frame = pd.DataFrame(data["logits"], columns=[f"logit_{i}" for i in range(data["c"])])
+    frame["y"] = data["y"]
+    path = tmp_path / "mc.parquet"
+    frame.to_parquet(path, row_group_size=50)
+    res = run_cli("report", "--preds", path, "--targets", path, "--column", "targets=y", "--task", "multiclass",
+                  "--from-logits", "--chunk-size", 120, "--json", "--no-plots")
+    assert res.code == 0, res.err
+    yhat = data["logits"].argmax(-1)
+    assert res.json["overall"]["accuracy"] == pytest.approx(skm.accuracy_score(data["y"], yhat), rel=1e-6)
+    assert res.json["chunks"] == 3

@@ -1,0 +1,246 @@
+"""Exact (sort-based) ROC / PR / AUROC / AP against scikit-learn.
+
+Heavy ties (scores rounded to a few values), random sample weights, all three
+tasks, all averages. Masked ≡ sliced: maskjax sees padded, masked arrays and
+the oracle only the kept elements.
+"""
+
+from __future__ import annotations
+
+import math
+
+import hypothesis.strategies as st
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from curves_data import binary_targets, tied_data
+from maskjax import metrics as M
+from oracles import curves as oc
+
+N = 64                    # fixed padded length for the hypothesis tests (one compile)
+
+
+def close(a, b, tol=2e-5):
+    np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=tol, atol=tol)
+
+
+# ----------------------------------------------------------------- binary
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_matches_sklearn(seed, weighted):
+    rng, s, w = tied_data(seed, 200, weighted=weighted)
+    y = binary_targets(rng, s)
+    close(M.auroc(s, y, sample_weight=w), oc.sk_auroc("binary", y, s, w))
+    close(M.average_precision(s, y, sample_weight=w), oc.sk_ap("binary", y, s, w))
+    for ours, ref in zip(M.roc_curve(s, y, sample_weight=w).trim(), oc.sk_roc_curve(y, s, w)):
+        close(ours, ref)
+    for ours, ref in zip(M.precision_recall_curve(s, y, sample_weight=w).trim(), oc.sk_pr_curve(y, s, w)):
+        close(ours, ref)
+
+
+def test_roc_drop_intermediate_matches_sklearn():
+    rng, s, _ = tied_data(3, 300, levels=40, weighted=False)
+    y = binary_targets(rng, s)
+    for ours, ref in zip(M.roc_curve(s, y).trim(drop_intermediate=True),
+                         oc.sk_roc_curve(y, s, drop_intermediate=True)):
+        close(ours, ref)
+
+
+@jax.jit
+def _binary_all(s, y, m, w):
+    kw = dict(mask=m, sample_weight=w)
+    return (M.auroc(s, y, **kw), M.average_precision(s, y, **kw),
+            M.roc_curve(s, y, **kw), M.precision_recall_curve(s, y, **kw))
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), n_kept=st.integers(2, N), levels=st.sampled_from([2, 3, 5, 50]),
+       zero_w=st.booleans())
+def test_binary_masked_equals_sliced(seed, n_kept, levels, zero_w):
+    rng, s, w = tied_data(seed, N, levels=levels)
+    y = binary_targets(rng, s)
+    if zero_w:
+        w[rng.random(N) < 0.2] = 0.0          # zero weights count nowhere (sklearn drops them)
+    m = np.zeros(N, bool)
+    m[rng.permutation(N)[:n_kept]] = True
+    auc, ap, roc, pr = _binary_all(s, y, m, w)
+    ys, ss, ws = y[m], s[m], w[m]
+    close(auc, oc.sk_auroc("binary", ys, ss, ws))
+    close(ap, oc.sk_ap("binary", ys, ss, ws))
+    for ours, ref in zip(roc.trim(), oc.sk_roc_curve(ys, ss, ws)):
+        close(ours, ref)
+    for ours, ref in zip(pr.trim(), oc.sk_pr_curve(ys, ss, ws)):
+        close(ours, ref)
+    # The fixed-length arrays: padding repeats points, so areas over the full arrays agree.
+    if not math.isnan(float(auc)):
+        close(np.trapezoid(np.asarray(roc.tpr), np.asarray(roc.fpr)), auc)
+    close(-np.sum(np.diff(np.asarray(pr.recall)) * np.asarray(pr.precision)[:-1]), ap)
+
+
+def test_padded_layout():
+    s = jnp.array([.1, .4, .35, .8, .4, .9])
+    y = jnp.array([0, 0, 1, 1, 1, 0])
+    m = jnp.array([1, 1, 1, 1, 1, 0], bool)
+    roc = M.roc_curve(s, y, mask=m)
+    assert roc.fpr.shape == (7,)
+    assert roc.valid.tolist() == [True, True, False, True, True, True, False]
+    assert roc.fpr[-1] == 1 and roc.tpr[-1] == 1 and roc.thresholds[-1] == np.float32(.1)
+    pr = M.precision_recall_curve(s, y, mask=m)
+    assert pr.precision.shape == (7,) and pr.thresholds.shape == (6,)
+    assert pr.valid.tolist() == [False, True, True, True, False, True, True]
+
+
+def test_ignore_index_and_invalid_targets_count_nowhere():
+    rng, s, w = tied_data(7, 100)
+    y = binary_targets(rng, s)
+    y_ign = np.where(rng.random(100) < 0.3, -100, y)
+    keep = y_ign != -100
+    close(M.auroc(s, y_ign, sample_weight=w, ignore_index=-100), oc.sk_auroc("binary", y[keep], s[keep], w[keep]))
+    y_255 = np.where(keep, y, 255)      # not 0/1 and not the ignore value: dropped too
+    close(M.average_precision(s, y_255, sample_weight=w), oc.sk_ap("binary", y[keep], s[keep], w[keep]))
+
+
+def test_from_logits_is_explicit():
+    rng, s, w = tied_data(8, 100, levels=20)
+    y = binary_targets(rng, s)
+    logits = (s - 0.5) * 8
+    close(M.auroc(logits, y, from_logits=True), oc.sk_auroc("binary", y, s))
+    assert M.roc_curve(logits, y, from_logits=True).thresholds[1:].max() <= 1.0
+
+
+def test_degenerate_inputs():
+    s = jnp.array([.2, .5, .7])
+    ones, zeros = jnp.ones(3, jnp.int32), jnp.zeros(3, jnp.int32)
+    assert math.isnan(float(M.auroc(s, ones)))            # one class only: nan (sklearn)
+    assert math.isnan(float(M.auroc(s, zeros)))
+    assert float(M.average_precision(s, zeros)) == 0.0      # no positives: 0 (sklearn)
+    assert float(M.average_precision(s, ones)) == 1.0
+    none = jnp.zeros(3, bool)
+    assert math.isnan(float(M.auroc(s, ones, mask=none)))   # all masked
+    assert float(M.average_precision(s, ones, mask=none)) == 0.0
+    roc = M.roc_curve(s, zeros)
+    assert np.isnan(np.asarray(roc.tpr)).all() and (np.asarray(roc.fpr)[1:] >= 0).all()
+    close(roc.trim()[0], oc.sk_roc_curve(np.zeros(3), np.asarray(s))[0])
+    close(M.precision_recall_curve(s, zeros).trim()[1], oc.sk_pr_curve(np.zeros(3), np.asarray(s))[1])
+
+
+def test_signed_zero_and_negative_scores_tie_as_numpy():
+    s = np.array([0.0, -0.0, -1.5, 2.0, -1.5], np.float32)
+    y = np.array([1, 0, 0, 1, 1])
+    close(M.auroc(s, y), oc.sk_auroc("binary", y, s))
+    for ours, ref in zip(M.roc_curve(s, y).trim(), oc.sk_roc_curve(y, s)):
+        close(ours, ref)
+
+
+def test_sort_backends_agree():
+    from maskjax.metrics import _exact
+    rng, s, w = tied_data(9, 500)
+    y = binary_targets(rng, s).astype(np.float32)
+    a = _exact.sorted_counts(jnp.asarray(s)[None], jnp.asarray(y)[None], jnp.asarray(w)[None], "xla")
+    b = _exact.sorted_counts(jnp.asarray(s)[None], jnp.asarray(y)[None], jnp.asarray(w)[None], "numpy")
+    close(_exact.auroc_from_counts(a), _exact.auroc_from_counts(b))
+    close(_exact.average_precision_from_counts(a), _exact.average_precision_from_counts(b))
+    np.testing.assert_array_equal(np.asarray(a.last), np.asarray(b.last))
+
+
+def test_jit_equals_eager_and_vmap():
+    rng, s, w = tied_data(10, 80)
+    y = binary_targets(rng, s)
+    eager = M.auroc(s, y, sample_weight=w)
+    close(jax.jit(lambda a, b, c: M.auroc(a, b, sample_weight=c))(s, y, w), eager, 1e-6)
+    batched = jax.vmap(lambda a, b: M.average_precision(a, b))(jnp.stack([s, s[::-1]]), jnp.stack([y, y]))
+    close(batched, [oc.sk_ap("binary", y, s), oc.sk_ap("binary", y, s[::-1])])
+
+
+# ----------------------------------------------------------------- multiclass / multilabel
+AVERAGES = ["macro", "weighted", "micro", None]
+
+
+@pytest.mark.parametrize("average", AVERAGES)
+@pytest.mark.parametrize("task", ["multiclass", "multilabel"])
+def test_multi_matches_sklearn(task, average):
+    n, k = 150, 4
+    rng, s, w = tied_data(11, n, k, levels=5)
+    if task == "multiclass":
+        y = rng.integers(0, k, n)
+        y = np.where(rng.random(n) < 0.5, s.argmax(1), y)
+    else:
+        y = binary_targets(rng, s)
+    kw = dict(task=task, num_classes=k, average=average, sample_weight=w)
+    close(M.auroc(s, y, **kw), oc.sk_auroc(task, y, s, w, average, k))
+    close(M.average_precision(s, y, **kw), oc.sk_ap(task, y, s, w, average, k))
+
+
+@jax.jit
+def _multi_all(s, y, m, w):
+    out = {}
+    for task, yy in (("multiclass", y), ("multilabel", jax.nn.one_hot(y, s.shape[-1], dtype=jnp.int32))):
+        for avg in AVERAGES:
+            kw = dict(task=task, average=avg, mask=m, sample_weight=w)
+            out[f"{task}/{avg}"] = (M.auroc(s, yy, **kw), M.average_precision(s, yy, **kw))
+    return out
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), n_kept=st.integers(8, N))
+def test_multi_masked_equals_sliced(seed, n_kept):
+    rng, s, w = tied_data(seed, N, 3, levels=4)
+    y = rng.integers(0, 3, N)
+    m = np.zeros(N, bool)
+    m[rng.permutation(N)[:n_kept]] = True
+    out = _multi_all(s, y, m, w)
+    present = np.bincount(y[m], minlength=3) > 0
+    for key, (auc, ap) in out.items():
+        task, avg = key.split("/")
+        avg = None if avg == "None" else avg
+        yk = y[m] if task == "multiclass" else np.eye(3, dtype=int)[y[m]]
+        ref_ap = oc.sk_ap(task, yk, s[m], w[m], avg, 3)
+        close(ap, ref_ap)
+        if present.all() and n_kept > 3:
+            ref = oc.sk_auroc(task, yk, s[m], w[m], avg, 3)
+            if not np.isnan(ref).any():
+                close(auc, ref)
+
+
+def test_multiclass_ignore_index_softmax_and_curves():
+    n, k = 120, 3
+    rng, s, w = tied_data(12, n, k, levels=6)
+    logits = np.log(s + 0.1)
+    probs = np.asarray(jax.nn.softmax(jnp.asarray(logits), -1))
+    y = rng.integers(0, k, n)
+    y_ign = np.where(rng.random(n) < 0.2, 255, y)
+    keep = y_ign != 255
+    got = M.auroc(logits, y_ign, task="multiclass", from_logits=True, ignore_index=255, average=None)
+    close(got, oc.sk_auroc("multiclass", y[keep], probs[keep], None, None, k), 1e-5)
+    curves = M.roc_curve(logits, y_ign, task="multiclass", from_logits=True, ignore_index=255).trim()
+    yb = np.eye(k)[y[keep]]
+    for c, (f, t, th) in enumerate(curves):
+        rf, rt, rth = oc.sk_roc_curve(yb[:, c], probs[keep][:, c])
+        close(f, rf), close(t, rt), close(th, rth, 1e-5)
+    micro = M.precision_recall_curve(logits, y_ign, task="multiclass", from_logits=True, ignore_index=255,
+                                     average="micro").trim()
+    ref = oc.sk_pr_curve(yb.ravel(), probs[keep].ravel())
+    close(micro[0], ref[0]), close(micro[1], ref[1])
+
+
+def test_nan_classes_are_dropped_from_averages():
+    s = np.array([[.9, .1], [.2, .8], [.6, .4]], np.float32)
+    y = np.array([[1, 1], [0, 1], [1, 1]])          # label 1 has no negatives → nan
+    per = M.auroc(s, y, task="multilabel", average=None)
+    assert math.isnan(float(per[1])) and float(per[0]) == 1.0
+    assert float(M.auroc(s, y, task="multilabel")) == 1.0
+    assert math.isnan(float(M.auroc(s, np.ones_like(y), task="multilabel")))
+
+
+def test_bad_arguments_raise():
+    with pytest.raises(ValueError, match="task"):
+        M.auroc([.1], [1], task="binaryy")
+    with pytest.raises(ValueError, match="average"):
+        M.auroc(np.zeros((2, 3)), [0, 1], task="multiclass", average="samples")
+    with pytest.raises(ValueError, match="num_classes"):
+        M.auroc(np.zeros((2, 3)), [0, 1], task="multiclass", num_classes=4)
+    with pytest.raises(TypeError, match="from_logits"):
+        M.auroc([.1], [1], from_logits="yes")
