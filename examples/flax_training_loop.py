@@ -47,7 +47,7 @@ TRACES: collections.Counter = collections.Counter()  # Python-side trace counter
 def make_data(n: int, seed: int):
     """Gaussian blobs: ``x [n, F]`` float32, ``y [n]`` int32, ``w [n]`` float32 sample weights."""
     rng = np.random.default_rng(seed)
-    centers = np.random.default_rng(1234).normal(0.0, 1.5, (NUM_CLASSES, FEATURES))
+    centers = np.random.default_rng(1234).normal(0.0, 0.6, (NUM_CLASSES, FEATURES))
     y = rng.integers(0, NUM_CLASSES, n).astype(np.int32)
     x = (centers[y] + rng.normal(0.0, 1.0, (n, FEATURES))).astype(np.float32)
     w = rng.choice(np.array([0.5, 1.0, 2.0], np.float32), n)
@@ -55,12 +55,12 @@ def make_data(n: int, seed: int):
 
 
 def batches(x, y, w, batch: int = BATCH):
-    """Fixed-shape batches; the uneven last one is zero-padded and masked out."""
+    """Fixed-shape ``(x, y, mask, w)`` batches; the uneven last one is zero-padded and masked out."""
     for start in range(0, len(y), batch):
         xb, yb, wb = x[start:start + batch], y[start:start + batch], w[start:start + batch]
         pad = batch - len(yb)
         mask = np.concatenate([np.ones(len(yb), bool), np.zeros(pad, bool)])
-        yield (np.pad(xb, ((0, pad), (0, 0))), np.pad(yb, (0, pad)), np.pad(wb, (0, pad)), mask)
+        yield np.pad(xb, ((0, pad), (0, 0))), np.pad(yb, (0, pad)), mask, np.pad(wb, (0, pad))
 
 
 class MLP(nnx.Module):

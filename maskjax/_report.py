@@ -18,14 +18,11 @@ import json
 import math
 import os
 import sys
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from maskjax._readers import InputError
-
-CURVE_MEMBERS = ("roc", "pr", "auroc", "ap")
-
 
 @dataclasses.dataclass(frozen=True)
 class Config:
@@ -50,16 +47,6 @@ def _metrics():
     import maskjax.metrics as M
 
     return M
-
-
-def _stream_class(*names: str):
-    """A public streaming metric class (a ``maskjax.metrics.Metric`` subclass) by name, or None."""
-    M = _metrics()
-    for name in names:
-        cls = getattr(M, name, None)
-        if isinstance(cls, type) and issubclass(cls, M.Metric):
-            return cls
-    return None
 
 
 @functools.lru_cache(maxsize=None)
@@ -91,59 +78,31 @@ def build_collection(cfg: Config):
     members["stats"] = M.StatScores(**counts, average=None)
     members["confusion"] = M.ConfusionMatrix(**counts)
     if cfg.scores:
-        members["curves"] = _BinnedCurves(task=cfg.task, num_classes=cfg.num_classes, from_logits=cfg.from_logits,
-                                          ignore_index=cfg.ignore_index, thresholds=cfg.curve_thresholds)
+        curve = dict(task=cfg.task, from_logits=cfg.from_logits, ignore_index=cfg.ignore_index,
+                     thresholds=cfg.curve_thresholds)
+        if cfg.task != "binary":
+            curve["num_classes"] = cfg.num_classes
+        members["roc"] = M.ROC(**curve)
+        members["pr"] = M.PRCurve(**curve)
+        if cfg.task == "binary":
+            members["auroc"] = M.AUROC(**curve)
+            members["ap"] = M.AveragePrecision(**curve)
+        else:
+            for suffix, avg in (("", None), ("_macro", "macro"), ("_micro", "micro")):
+                members["auroc" + suffix] = M.AUROC(**curve, average=avg)
+                members["ap" + suffix] = M.AveragePrecision(**curve, average=avg)
         if cfg.task != "multilabel":
-            members["calibration"] = _Reliability(task=cfg.task, num_classes=cfg.num_classes,
+            cal = {k: v for k, v in curve.items() if k != "thresholds"}
+            members["ece"] = M.CalibrationError(**cal, n_bins=cfg.calibration_bins)
+            members["reliability"] = _Reliability(task=cfg.task, num_classes=cfg.num_classes,
                                                   from_logits=cfg.from_logits, ignore_index=cfg.ignore_index,
                                                   n_bins=cfg.calibration_bins)
     return M.Collection(members)
 
 
-# Curves and calibration: binned, additive states of ``maskjax.metrics`` (``_binned``, the one
-# ``thresholds=int`` engine behind ``roc_curve`` / ``auroc`` / ...) and ``reliability_diagram``
-# sums. Thin wrappers (delegation only) until the public streaming curve objects land.
+# Reliability-diagram data: per-bin sums of ``maskjax.metrics.reliability_diagram`` (additive), for the
+# plot; the ECE itself comes from the public ``CalibrationError`` member.
 from maskjax.metrics._stream_base import Metric as _Metric, add_into as _add_into  # noqa: E402
-
-
-@dataclasses.dataclass(frozen=True)
-class _BinnedCurves(_Metric):
-    task: str
-    num_classes: int | None
-    from_logits: bool
-    ignore_index: int | None
-    thresholds: int
-
-    def state_key(self):
-        return ("maskjax.report.curves", self.task, self.num_classes, self.from_logits, self.ignore_index,
-                self.thresholds)
-
-    def init(self):
-        from maskjax.metrics import _binned
-
-        return _binned.binned_init(self.thresholds, 1 if self.task == "binary" else self.num_classes)
-
-    def update(self, state, preds, targets, *, mask=None, sample_weight=None):
-        from maskjax.metrics import _binned
-
-        return _binned.binned_update(state, preds, targets, _binned.binned_thresholds(self.thresholds),
-                                     task=self.task, num_classes=self.num_classes, from_logits=self.from_logits,
-                                     mask=mask, sample_weight=sample_weight, ignore_index=self.ignore_index,
-                                     evenly_spaced=True)
-
-    def compute(self, state):
-        from maskjax.metrics import _binned
-
-        thr = _binned.binned_thresholds(self.thresholds)
-        fpr, tpr, _ = _binned.binned_roc(state, thr)
-        precision, recall, _ = _binned.binned_pr_curve(state, thr)
-        out = {"fpr": fpr, "tpr": tpr, "precision": precision, "recall": recall}
-        for name, fn in (("auroc", _binned.binned_auroc), ("ap", _binned.binned_average_precision)):
-            out[name] = fn(state, average=None, task=self.task)
-            if self.task != "binary":
-                out[name + "_macro"] = fn(state, average="macro", task=self.task)
-                out[name + "_micro"] = fn(state, average="micro", task=self.task)
-        return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,19 +127,12 @@ class _Reliability(_Metric):
         return _add_into(state, inc, "reliability")
 
     def compute(self, state):
-        import jax.numpy as jnp
-
         from maskjax._safe_divide import safe_divide
 
         w = state["weight"]
         conf = safe_divide(state["confidence_sum"], w)
         acc = safe_divide(state["accuracy_sum"], w)
-        ece = jnp.sum(jnp.abs(acc - conf) * safe_divide(w, jnp.sum(w)))  # calibration_error(norm="l1")
-        return {"confidence": conf, "accuracy": acc, "weight": w, "ece": ece}
-
-
-def loss_name(cfg: Config) -> str:
-    return "cross-entropy" if cfg.task == "multiclass" else "binary cross-entropy"
+        return {"confidence": conf, "accuracy": acc, "weight": w}
 
 
 def _loss_values(cfg: Config, preds, targets):
@@ -373,11 +325,25 @@ def stream(cfg: Config, chunks: Iterable[tuple[np.ndarray, np.ndarray, np.ndarra
         raise InputError("the input files hold no rows")
     for a, s in zip(accs, state):
         a.add(s)
-    values = dict(_compute_wide(coll, accs[0].state))
+    values = _regroup(dict(_compute_wide(coll, accs[0].state)))
     if cfg.scores:
         values["loss"] = _compute_wide(loss_metric(), accs[1].state)
     values["rows"] = n_rows
     values["chunks"] = n_chunks
+    return values
+
+
+def _regroup(values: dict) -> dict:
+    """Gather the curve members into ``values["curves"]`` and calibration into ``values["calibration"]``."""
+    if "roc" in values:
+        roc, pr = values.pop("roc"), values.pop("pr")
+        curves = {"fpr": roc.fpr, "tpr": roc.tpr, "precision": pr.precision, "recall": pr.recall}
+        for name in ("auroc", "auroc_macro", "auroc_micro", "ap", "ap_macro", "ap_micro"):
+            if name in values:
+                curves[name] = values.pop(name)
+        values["curves"] = curves
+    if "ece" in values:
+        values["calibration"] = dict(values.pop("reliability"), ece=values.pop("ece"))
     return values
 
 

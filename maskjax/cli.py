@@ -14,7 +14,6 @@ on stderr and exit with status 2, as argparse does.
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import sys
 from typing import Sequence
@@ -67,7 +66,7 @@ def _demo(args: argparse.Namespace) -> int:
         ("accuracy", naive["accuracy"], masked["accuracy"]),
         ("macro F1", naive["f1_macro"], masked["f1_macro"]),
         ("recall of class 0 (the pad id)", naive["recall_per_class"][0], masked["recall_per_class"][0]),
-        (f"precision of class 0", naive["precision_per_class"][0], masked["precision_per_class"][0]),
+        ("precision of class 0", naive["precision_per_class"][0], masked["precision_per_class"][0]),
         (f"recall of class {rare} (the rarest)", naive["recall_per_class"][rare],
          masked["recall_per_class"][rare]),
         ("macro AUROC", naive["curves"]["auroc_macro"], masked["curves"]["auroc_macro"]),

@@ -170,7 +170,11 @@ def cross_entropy(preds: Any, targets: Any, *, axis: int = -1, from_logits: bool
             "`ignore_index` applies to integer class-id targets only; got floating (probability) "
             "targets. Use `mask` to drop elements."
         )
-    _checks.check_same_shape(preds, targets, "preds", "targets (probabilities)")
+    if targets.shape != preds.shape:
+        raise ValueError(
+            f"floating `targets` are distributions over `axis` and must have the shape of `preds` "
+            f"{tuple(preds.shape)}, got {tuple(targets.shape)} (integer targets are class ids)."
+        )
     t = targets.astype(dtype)
     t_smooth = t if eps == 0.0 else (1.0 - eps) * t + eps / num_classes
     logp = _log_probs(preds, ax, from_logits)

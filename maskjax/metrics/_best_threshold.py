@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -82,6 +83,20 @@ def best_threshold(preds: Any, targets: Any, *, task: str = "binary", criterion:
         if min_recall is None:
             raise ValueError("criterion='precision_at_recall' needs `min_recall` (a float in [0, 1]).")
         min_recall = _checks.check_static_float(min_recall, "min_recall", 0.0, 1.0)
+    from_logits = ci.check_from_logits(from_logits)
+    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
+        raise TypeError(f"`ignore_index` must be an int or None, got {ignore_index!r}.")
+    return _best(_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
+                 _checks.as_optional_array(mask, "mask"), _checks.as_optional_array(sample_weight, "sample_weight"),
+                 task=task, criterion=criterion, beta=beta, min_precision=min_precision, min_recall=min_recall,
+                 num_classes=num_classes, from_logits=from_logits, lower_is_positive=bool(lower_is_positive),
+                 ignore_index=ignore_index)
+
+
+@functools.partial(jax.jit, static_argnames=("task", "criterion", "beta", "min_precision", "min_recall",
+                                             "num_classes", "from_logits", "lower_is_positive", "ignore_index"))
+def _best(preds, targets, mask, sample_weight, *, task, criterion, beta, min_precision, min_recall, num_classes,
+          from_logits, lower_is_positive, ignore_index):
     p = ci.format_problems(preds, targets, task=task, num_classes=num_classes, from_logits=from_logits,
                            mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
     scores = -p.scores if lower_is_positive else p.scores

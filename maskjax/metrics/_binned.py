@@ -27,6 +27,7 @@ Threshold *values* are traced data: new values never recompile.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
@@ -49,6 +50,7 @@ def binned_thresholds(thresholds: Any, dtype: Any = jnp.float32) -> jax.Array:
     """``int n`` → ``torch.linspace(0, 1, n)`` bit for bit; an array → itself (increasing).
 
     Example:
+      >>> from maskjax.metrics._binned import binned_thresholds
       >>> binned_thresholds(5).tolist()
       [0.0, 0.25, 0.5, 0.75, 1.0]
     """
@@ -177,6 +179,7 @@ def _average(values, state, average, task):
     return ci.reduce_classes(values, support, average, task)
 
 
+@functools.partial(jax.jit, static_argnames=("average", "task"))
 def binned_auroc(state: BinnedState, average: Any = "macro", task: str = "binary") -> jax.Array:
     """Trapezoidal area under the binned ROC (torchmetrics ``thresholds=...``).
 
@@ -195,6 +198,7 @@ def binned_auroc(state: BinnedState, average: Any = "macro", task: str = "binary
     return _average(jnp.where(defined, area, jnp.nan), state, average, task)
 
 
+@functools.partial(jax.jit, static_argnames=("average", "task"))
 def binned_average_precision(state: BinnedState, average: Any = "macro", task: str = "binary") -> jax.Array:
     """AP = −Σ_k (R_{k+1} − R_k) · P_k over the binned PR curve (``nan`` → 0), torchmetrics.
 

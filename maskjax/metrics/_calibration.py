@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
@@ -65,8 +66,18 @@ def reliability_diagram(preds: Any, targets: Any, *, task: str = "binary", num_c
     task = ci.check_task(task)
     n_bins = _checks.check_static_int(n_bins, "n_bins", minimum=1)
     from_logits = ci.check_from_logits(from_logits)
-    preds = _checks.as_array(preds, "preds")
-    targets = _checks.as_array(targets, "targets")
+    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
+        raise TypeError(f"`ignore_index` must be an int or None, got {ignore_index!r}.")
+    if num_classes is not None:
+        num_classes = _checks.check_static_int(num_classes, "num_classes", minimum=1)
+    return _diagram(_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
+                    _checks.as_optional_array(mask, "mask"), _checks.as_optional_array(sample_weight, "sample_weight"),
+                    task=task, num_classes=num_classes, n_bins=n_bins, from_logits=from_logits,
+                    ignore_index=ignore_index)
+
+
+@functools.partial(jax.jit, static_argnames=("task", "num_classes", "n_bins", "from_logits", "ignore_index"))
+def _diagram(preds, targets, mask, sample_weight, *, task, num_classes, n_bins, from_logits, ignore_index):
     _checks.check_floating(preds, "preds")
     scores = ci.float_scores(preds)
     if task == "multiclass":
@@ -75,7 +86,7 @@ def reliability_diagram(preds: Any, targets: Any, *, task: str = "binary", num_c
                              f"got {tuple(preds.shape)} and {tuple(targets.shape)}.")
         _checks.check_integer(targets, "targets", "class ids for task='multiclass'")
         c = preds.shape[-1]
-        if num_classes is not None and _checks.check_static_int(num_classes, "num_classes", 1) != c:
+        if num_classes is not None and num_classes != c:
             raise ValueError(f"`preds` must have num_classes={num_classes} entries on its last axis, "
                              f"got shape {tuple(preds.shape)}.")
         if from_logits:

@@ -33,7 +33,6 @@ from functools import partial
 from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 
 from maskjax import _checks
 from maskjax.metrics import _format
@@ -750,7 +749,8 @@ def top_k_accuracy(preds: Any, targets: Any, *, top_k: int, num_classes: int,
         raise ValueError(f"`top_k`={k} must be <= num_classes={num_classes}.")
     preds_arr = _checks.as_array(preds, "preds")
     if not _checks.is_floating(preds_arr):
-        raise TypeError(f"top_k_accuracy needs float scores [..., C] as `preds`, got dtype {preds_arr.dtype}.")
+        raise TypeError("top_k_accuracy needs float scores [..., C] as `preds`, got dtype "
+                        f"{preds_arr.dtype}.")
     if k == 1:
         return accuracy(preds_arr, targets, task=task, num_classes=num_classes, average=average,
                         absent_classes=absent_classes, mask=mask, sample_weight=sample_weight,

@@ -31,12 +31,14 @@ AP without positives is 0 (scikit-learn). Averages drop ``nan`` classes
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from maskjax import _checks
 from maskjax._safe_divide import safe_divide
 from maskjax.metrics import _binned, _curve_inputs as ci, _exact
 from maskjax.metrics._best_threshold import best_threshold
@@ -144,10 +146,92 @@ def _problems(preds, targets, task, num_classes, from_logits, mask, sample_weigh
                               mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, micro=micro)
 
 
-def _binned_state(p: ci.Problems, thresholds):
-    thr = _binned.binned_thresholds(thresholds)
+def _exact_roc(c, task, average):
+    lowest = jnp.min(jnp.where(jnp.isnan(c.scores), jnp.inf, c.scores), axis=-1, keepdims=True)
+    th = jnp.where(jnp.isnan(c.scores), lowest, c.scores)
+    k = c.fps.shape[0]
+    zero = jnp.zeros((k, 1), c.fps.dtype)
+    fps = jnp.concatenate([zero, c.fps], -1)
+    tps = jnp.concatenate([zero, c.tps], -1)
+    fpr = jnp.where(c.n_neg[:, None] > 0, safe_divide(fps, c.n_neg[:, None]), jnp.nan)
+    tpr = jnp.where(c.n_pos[:, None] > 0, safe_divide(tps, c.n_pos[:, None]), jnp.nan)
+    th = jnp.concatenate([jnp.full((k, 1), jnp.inf, th.dtype), th], -1)
+    valid = jnp.concatenate([jnp.ones((k, 1), bool), c.last], -1)
+    return RocCurve(*_squeeze(task, average, fpr, tpr, th, valid))
+
+
+def _exact_pr(c, task, average):
+    precision = safe_divide(c.tps, c.tps + c.fps)
+    recall = jnp.where(c.n_pos[:, None] > 0, safe_divide(c.tps, c.n_pos[:, None]), 1.0)
+    lowest = jnp.min(jnp.where(jnp.isnan(c.scores), jnp.inf, c.scores), axis=-1, keepdims=True)
+    th = jnp.where(jnp.isnan(c.scores), lowest, c.scores)
+    k = precision.shape[0]
+    one = jnp.ones((k, 1), precision.dtype)
+    precision = jnp.concatenate([precision[:, ::-1], one], -1)
+    recall = jnp.concatenate([recall[:, ::-1], jnp.zeros_like(one)], -1)
+    valid = jnp.concatenate([c.last[:, ::-1], jnp.ones((k, 1), bool)], -1)
+    return PrecisionRecallCurve(*_squeeze(task, average, precision, recall, th[:, ::-1], valid))
+
+
+def _kw(local):
+    return {k: local[k] for k in ("preds", "targets", "task", "num_classes", "thresholds", "average",
+                                  "from_logits", "mask", "sample_weight", "ignore_index")}
+
+
+_STATIC = ("kind", "task", "num_classes", "average", "from_logits", "ignore_index", "evenly")
+
+
+@functools.partial(jax.jit, static_argnames=_STATIC)
+def _run(preds, targets, mask, sample_weight, thr, *, kind, task, num_classes, average, from_logits,
+         ignore_index, evenly):
+    """All curve computations, compiled once per shape and static configuration.
+
+    Eager calls then cost one compile (not one per primitive); under an outer
+    ``jit`` this inlines. ``thr`` is ``None`` (exact) or the ``[T]`` thresholds.
+    """
+    micro = average == "micro"
+    p = _problems(preds, targets, task, num_classes, from_logits, mask, sample_weight, ignore_index, micro)
+    if thr is not None:
+        state = _binned.histogram(p, thr, evenly)
+        if kind == "auroc":
+            return _binned.binned_auroc(state, average, task)
+        if kind == "ap":
+            return _binned.binned_average_precision(state, average, task)
+        if kind == "roc":
+            fpr, tpr, th = _binned.binned_roc(state, thr)
+            return RocCurve(*_squeeze(task, average, fpr, tpr, th, jnp.ones(fpr.shape, bool)))
+        pr, rc, th = _binned.binned_pr_curve(state, thr)
+        return PrecisionRecallCurve(*_squeeze(task, average, pr, rc, th, jnp.ones(pr.shape, bool)))
+    c = _exact.sorted_counts(p.scores, p.labels, p.weights)
+    if kind == "auroc":
+        return ci.reduce_classes(_exact.auroc_from_counts(c), c.n_pos, average, task)
+    if kind == "ap":
+        return ci.reduce_classes(_exact.average_precision_from_counts(c), c.n_pos, average, task)
+    if kind == "roc":
+        return _exact_roc(c, task, average)
+    return _exact_pr(c, task, average)
+
+
+def _call(kind, preds, targets, *, task, num_classes, thresholds, average, from_logits, mask, sample_weight,
+          ignore_index):
+    task = ci.check_task(task)
+    if kind in ("roc", "pr"):
+        average = _curve_average(average, task)
+    else:
+        average = ci.check_average(average) if task != "binary" else "macro"
+    from_logits = ci.check_from_logits(from_logits)
+    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
+        raise TypeError(f"`ignore_index` must be an int or None, got {ignore_index!r}.")
+    if num_classes is not None:
+        num_classes = _checks.check_static_int(num_classes, "num_classes", minimum=1)
+    thr = None if thresholds is None else _binned.binned_thresholds(thresholds)
     evenly = isinstance(thresholds, (int, np.integer))
-    return _binned.histogram(p, thr, evenly), thr
+    preds = _checks.as_array(preds, "preds")
+    targets = _checks.as_array(targets, "targets")
+    mask = _checks.as_optional_array(mask, "mask")
+    sample_weight = _checks.as_optional_array(sample_weight, "sample_weight")
+    return _run(preds, targets, mask, sample_weight, thr, kind=kind, task=task, num_classes=num_classes,
+                average=average, from_logits=from_logits, ignore_index=ignore_index, evenly=evenly)
 
 
 def _curve_average(average, task):
@@ -197,26 +281,7 @@ def roc_curve(preds: Any, targets: Any, *, task: str = "binary", num_classes: in
       >>> [x.tolist() for x in c.trim()]
       [[0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0], [inf, 0.800000011920929, 0.4000000059604645, 0.3499999940395355, 0.10000000149011612]]
     """
-    task = ci.check_task(task)
-    average = _curve_average(average, task)
-    p = _problems(preds, targets, task, num_classes, from_logits, mask, sample_weight, ignore_index,
-                  average == "micro")
-    if thresholds is not None:
-        state, thr = _binned_state(p, thresholds)
-        fpr, tpr, th = _binned.binned_roc(state, thr)
-        return RocCurve(*_squeeze(task, average, fpr, tpr, th, jnp.ones(fpr.shape, bool)))
-    c = _exact.sorted_counts(p.scores, p.labels, p.weights)
-    lowest = jnp.min(jnp.where(jnp.isnan(c.scores), jnp.inf, c.scores), axis=-1, keepdims=True)
-    th = jnp.where(jnp.isnan(c.scores), lowest, c.scores)
-    k = c.fps.shape[0]
-    zero = jnp.zeros((k, 1), c.fps.dtype)
-    fps = jnp.concatenate([zero, c.fps], -1)
-    tps = jnp.concatenate([zero, c.tps], -1)
-    fpr = jnp.where(c.n_neg[:, None] > 0, safe_divide(fps, c.n_neg[:, None]), jnp.nan)
-    tpr = jnp.where(c.n_pos[:, None] > 0, safe_divide(tps, c.n_pos[:, None]), jnp.nan)
-    th = jnp.concatenate([jnp.full((k, 1), jnp.inf, th.dtype), th], -1)
-    valid = jnp.concatenate([jnp.ones((k, 1), bool), c.last], -1)
-    return RocCurve(*_squeeze(task, average, fpr, tpr, th, valid))
+    return _call("roc", **_kw(locals()))
 
 
 def precision_recall_curve(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
@@ -227,7 +292,17 @@ def precision_recall_curve(preds: Any, targets: Any, *, task: str = "binary", nu
 
     .. math:: P(t) = \frac{TP(t)}{TP(t) + FP(t)},\quad R(t) = \frac{TP(t)}{\sum_i w_i y_i}
 
-    with :math:`TP(t) = \sum_i w_i y_i [s_i \ge t]`. Arguments as :func:`roc_curve`.
+    with :math:`TP(t) = \sum_i w_i y_i [s_i \ge t]`.
+
+    Args:
+      preds: scores; binary ``[...]``, multiclass ``[..., C]``, multi-label ``[..., L]``.
+      targets: binary / multi-label 0/1 of ``preds``' shape; multiclass class ids ``[...]``.
+      task: ``"binary"``, ``"multiclass"`` (one-vs-rest) or ``"multilabel"``.
+      num_classes: optional check of ``C`` / ``L``.
+      thresholds: ``None`` (exact), an int ``n`` or an increasing ``[T]`` array (binned).
+      average: multiclass / multi-label only: ``None`` (one curve per class) or ``"micro"``.
+      from_logits: apply sigmoid / softmax to ``preds`` first.
+      mask, sample_weight, ignore_index: as in :func:`roc_curve`.
 
     Returns:
       :class:`PrecisionRecallCurve` ``(precision, recall, thresholds, valid)``;
@@ -242,25 +317,7 @@ def precision_recall_curve(preds: Any, targets: Any, *, task: str = "binary", nu
       >>> [[round(v, 3) for v in x.tolist()] for x in c.trim()]
       [[0.5, 0.667, 0.5, 1.0, 1.0], [1.0, 1.0, 0.5, 0.5, 0.0], [0.1, 0.35, 0.4, 0.8]]
     """
-    task = ci.check_task(task)
-    average = _curve_average(average, task)
-    p = _problems(preds, targets, task, num_classes, from_logits, mask, sample_weight, ignore_index,
-                  average == "micro")
-    if thresholds is not None:
-        state, thr = _binned_state(p, thresholds)
-        pr, rc, th = _binned.binned_pr_curve(state, thr)
-        return PrecisionRecallCurve(*_squeeze(task, average, pr, rc, th, jnp.ones(pr.shape, bool)))
-    c = _exact.sorted_counts(p.scores, p.labels, p.weights)
-    precision = safe_divide(c.tps, c.tps + c.fps)
-    recall = jnp.where(c.n_pos[:, None] > 0, safe_divide(c.tps, c.n_pos[:, None]), 1.0)
-    lowest = jnp.min(jnp.where(jnp.isnan(c.scores), jnp.inf, c.scores), axis=-1, keepdims=True)
-    th = jnp.where(jnp.isnan(c.scores), lowest, c.scores)
-    k = precision.shape[0]
-    one = jnp.ones((k, 1), precision.dtype)
-    precision = jnp.concatenate([precision[:, ::-1], one], -1)
-    recall = jnp.concatenate([recall[:, ::-1], jnp.zeros_like(one)], -1)
-    valid = jnp.concatenate([c.last[:, ::-1], jnp.ones((k, 1), bool)], -1)
-    return PrecisionRecallCurve(*_squeeze(task, average, precision, recall, th[:, ::-1], valid))
+    return _call("pr", **_kw(locals()))
 
 
 def auroc(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
@@ -298,15 +355,7 @@ def auroc(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | 
       >>> float(auroc(jnp.array([.1, .4, .35, .8]), jnp.array([0, 0, 1, 1]), thresholds=5))
       0.875
     """
-    task = ci.check_task(task)
-    average = ci.check_average(average) if task != "binary" else "macro"
-    micro = average == "micro"
-    p = _problems(preds, targets, task, num_classes, from_logits, mask, sample_weight, ignore_index, micro)
-    if thresholds is not None:
-        state, _ = _binned_state(p, thresholds)
-        return _binned.binned_auroc(state, average, task)
-    c = _exact.sorted_counts(p.scores, p.labels, p.weights)
-    return ci.reduce_classes(_exact.auroc_from_counts(c), c.n_pos, average, task)
+    return _call("auroc", **_kw(locals()))
 
 
 def average_precision(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
@@ -317,7 +366,17 @@ def average_precision(preds: Any, targets: Any, *, task: str = "binary", num_cla
 
     .. math:: \mathrm{AP} = \sum_k (R_k - R_{k-1}) P_k
 
-    over decreasing distinct thresholds (exact). Arguments as :func:`auroc`.
+    over decreasing distinct thresholds (exact).
+
+    Args:
+      preds: scores; binary ``[...]``, multiclass ``[..., C]``, multi-label ``[..., L]``.
+      targets: binary / multi-label 0/1 of ``preds``' shape; multiclass class ids ``[...]``.
+      task: ``"binary"``, ``"multiclass"`` (one-vs-rest) or ``"multilabel"``.
+      num_classes: optional check of ``C`` / ``L``.
+      thresholds: ``None`` (exact), an int ``n`` or an increasing ``[T]`` array (binned).
+      average: ``"macro"``, ``"weighted"``, ``"micro"`` or ``None`` (as :func:`auroc`).
+      from_logits: apply sigmoid / softmax to ``preds`` first.
+      mask, sample_weight, ignore_index: as in :func:`roc_curve`.
 
     Returns:
       A scalar (``[K]`` for ``average=None``). Exact mode equals
@@ -332,12 +391,4 @@ def average_precision(preds: Any, targets: Any, *, task: str = "binary", num_cla
       >>> round(float(average_precision(jnp.array([.1, .4, .35, .8]), jnp.array([0, 0, 1, 1]))), 4)
       0.8333
     """
-    task = ci.check_task(task)
-    average = ci.check_average(average) if task != "binary" else "macro"
-    micro = average == "micro"
-    p = _problems(preds, targets, task, num_classes, from_logits, mask, sample_weight, ignore_index, micro)
-    if thresholds is not None:
-        state, _ = _binned_state(p, thresholds)
-        return _binned.binned_average_precision(state, average, task)
-    c = _exact.sorted_counts(p.scores, p.labels, p.weights)
-    return ci.reduce_classes(_exact.average_precision_from_counts(c), c.n_pos, average, task)
+    return _call("ap", **_kw(locals()))

@@ -19,6 +19,7 @@ def test_fit_and_evaluate_on_jax_backend():
     keras_fit_check.check(keras_fit_check.run())
 
 
+@pytest.mark.slow
 def test_fit_and_evaluate_on_tensorflow_backend():
     pytest.importorskip("tensorflow")
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -146,7 +146,7 @@ def test_changing_the_threshold_does_not_retrace():
 
 def test_many_classes_c5000_without_nxc_one_hot():
     rng = np.random.default_rng(0)
-    n, c = 3000, 5000
+    n, c = 1000, 5000
     scores = rng.random((n, c), dtype=np.float32)
     y = rng.integers(0, c, n).astype(np.int32)
     y[: n // 2] = scores[: n // 2].argmax(-1)  # half right
@@ -218,7 +218,8 @@ def test_out_of_range_labels_are_dropped_or_raise_with_validate():
     yh = np.array([0, 1, 1, 1, 0, 9], np.int32)
     ok = np.array([True, True, True, False, False, False])
     for fn in (M.accuracy, M.f1_score, M.confusion_matrix):
-        close(fn(yh, y, task="multiclass", num_classes=3), fn(yh[ok], y[ok], task="multiclass", num_classes=3))
+        close(fn(yh, y, task="multiclass", num_classes=3),
+              fn(yh[ok], y[ok], task="multiclass", num_classes=3))
     with pytest.raises(ValueError, match=r"outside \[0, 3\)"):
         M.accuracy(yh, y, task="multiclass", num_classes=3, validate=True)
     with pytest.raises(ValueError, match="preds"):
@@ -240,13 +241,7 @@ def test_all_masked_batch_returns_the_empty_value(zd):
         if cid.startswith(("bin-cm", "mc-cm", "ml-cm", "bin-stat", "mc-stat", "ml-stat")):
             continue
         p, t = DATA[_task(cid)]
-        kw = dict(kw)
-        if "mcc" in cid:
-            got = fn(p, t, mask=none, zero_division=zd, **kw)
-        elif "kappa" in cid:
-            got = fn(p, t, mask=none, zero_division=zd, **kw)
-        else:
-            got = fn(p, t, mask=none, zero_division=zd, **kw)
+        got = fn(p, t, mask=none, zero_division=zd, **kw)
         expected = np.full(np.shape(got), zd)
         close(got, expected, cid)
     assert float(jnp.sum(M.confusion_matrix(s, y, mask=none, **MC))) == 0.0

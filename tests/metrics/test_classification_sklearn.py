@@ -1,9 +1,10 @@
 """Property tests: every confusion-matrix metric × average × zero_division vs scikit-learn.
 
 Fixed padded shapes (the padding is a mask), random sample weights (with
-zeros), class weights, classes absent from targets and/or predictions. All
-maskjax values of one task come from ONE jitted function (one compile); the
-references get the kept elements only (so mask ≡ slicing is checked too).
+zeros), class weights, classes absent from targets and/or predictions. The
+metrics run eagerly: their data pass is one shared jitted program per task, so
+the whole table compiles once. The references get the kept elements only (so
+mask ≡ slicing is checked too).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import math
 
 import hypothesis.strategies as st
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -33,12 +33,6 @@ RATIO = {  # name -> (maskjax fn, extra kwargs)
     "specificity": (M.specificity, {}),
 }
 SAMPLES_OK = ("precision", "recall", "f1", "fbeta", "dice", "jaccard")
-
-
-def _keyed(fn):
-    """Metric tables are computed eagerly: the data pass is jitted once per task and shared
-    by every metric (see maskjax.metrics._classification._update), so no outer jit is needed."""
-    return fn
 
 
 def close(got, want, what):
@@ -85,7 +79,6 @@ def _draw_common(data, rng_seed, n):
 MC_CM_NORMS = (None, "true", "pred", "all")
 
 
-@_keyed
 def _multiclass_all(yh, y, mask, w, cw):
     kw = dict(task="multiclass", num_classes=C, mask=mask, sample_weight=w, class_weight=cw)
     out = {}
@@ -107,7 +100,7 @@ def _multiclass_all(yh, y, mask, w, cw):
     return out
 
 
-@settings(max_examples=12)
+@settings(max_examples=8)
 @given(data=st.data())
 def test_multiclass_vs_sklearn(data):
     seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
@@ -148,7 +141,6 @@ def test_multiclass_vs_sklearn(data):
 # --------------------------------------------------------------------------- #
 # multilabel (per-label threshold vector, per-sample mask and weights)
 # --------------------------------------------------------------------------- #
-@_keyed
 def _multilabel_all(scores, y, mask, w, thr, cw):
     kw = dict(task="multilabel", threshold=thr, mask=mask, sample_weight=w)
     out = {}
@@ -172,7 +164,7 @@ def _multilabel_all(scores, y, mask, w, thr, cw):
     return out
 
 
-@settings(max_examples=12)
+@settings(max_examples=8)
 @given(data=st.data())
 def test_multilabel_vs_sklearn(data):
     seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
@@ -229,7 +221,6 @@ def test_multilabel_class_weight_pairs_equal_elementwise_weights():
 # --------------------------------------------------------------------------- #
 # binary (traced threshold, lower_is_positive, class_weight [neg, pos])
 # --------------------------------------------------------------------------- #
-@_keyed
 def _binary_all(scores, y, mask, w, thr, cw):
     out = {}
     for lower in (False, True):
@@ -247,7 +238,7 @@ def _binary_all(scores, y, mask, w, thr, cw):
     return out
 
 
-@settings(max_examples=15)
+@settings(max_examples=10)
 @given(data=st.data())
 def test_binary_vs_sklearn(data):
     seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
@@ -281,7 +272,6 @@ def test_binary_vs_sklearn(data):
 # --------------------------------------------------------------------------- #
 # top-k accuracy vs sklearn (weighted) and torchmetrics (macro)
 # --------------------------------------------------------------------------- #
-@_keyed
 def _topk_all(scores, y, mask, w):
     out = {}
     for k in (1, 2, 3):
@@ -291,6 +281,7 @@ def _topk_all(scores, y, mask, w):
     return out
 
 
+@settings(max_examples=8)
 @given(data=st.data())
 def test_top_k_accuracy_vs_sklearn_and_torchmetrics(data):
     seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
