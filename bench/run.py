@@ -29,7 +29,7 @@ def parse(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workloads", default="W1,W2,W3,W4,W5,W6,W7")
     ap.add_argument("--size", default="small", choices=["small", "full"])
-    ap.add_argument("--repeats", type=int, default=None, help="default: 5 (small), 7 (full)")
+    ap.add_argument("--repeats", type=int, default=None, help="default: 3 (small), 7 (full)")
     ap.add_argument("--out", default=None, help="markdown results (default bench/RESULTS.md)")
     ap.add_argument("--plot", default=None, help="PNG of the ratios (default bench/ratios.png)")
     ap.add_argument("--no-plot", action="store_true")
@@ -85,7 +85,7 @@ def main(argv=None) -> int:
         ctx = Ctx(a.device)
         if a.device == "gpu" and ctx.torch is not None and not ctx.torch.cuda.is_available():
             ctx.torch = ctx.tm = None
-        repeats = a.repeats or (5 if a.size == "small" else 7)
+        repeats = a.repeats or (3 if a.size == "small" else 7)
         sections = run_workloads(ids, ctx, a.size, repeats)
     scale_rows = None
     if a.scale or a.scale_only:

@@ -25,9 +25,9 @@ from bench import prototypes as proto
 from bench._timing import Candidate, Stat, block, run_round_robin
 
 SIZES = {
-    # small: a quick smoke run (whole run < ~2 min); full: PERF.md sizes
-    "small": dict(w1=(100_000, 100), w2=(16, 128, 1000), w3=200_000, w4=50_000, w5=(2_000, 1000),
-                  w6=(32, 10, 50)),
+    # small: a quick smoke run (whole run < 2 min, 3 repeats); full: PERF.md sizes
+    "small": dict(w1=(100_000, 100), w2=(16, 128, 1000), w3=100_000, w4=20_000, w5=(2_000, 1000),
+                  w6=(32, 10, 30)),
     "full": dict(w1=(1_000_000, 100), w2=(64, 256, 1000), w3=5_000_000, w4=5_000_000, w5=(20_000, 1000),
                  w6=(32, 10, 1000)),
 }
@@ -545,7 +545,7 @@ def w7(ctx: Ctx, size: str, repeats: int) -> Section:
     """First-call compile (trace + compile + run) of the W6 collection, in a fresh process."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     stats = []
-    nrep = 3 if size == "full" else 2
+    nrep = 3 if size == "full" else 1
     for which, name, kind in (("maskjax", "maskjax Collection first update+compute", "maskjax"),
                               ("proto", "proto collection first update+compute", "proto")):
         s = Stat(name, kind)

@@ -153,7 +153,9 @@ def counts_update(fmt: Formatted, *, task: str, num_classes: int | None) -> Coun
 
     Multiclass: two ``segment_sum`` passes keyed by target and by predicted
     class id (O(N + C), no one-hot). Binary / multi-label: dense sums over the
-    sample axes.
+    sample axes; for a multi-label ``fmt`` straight from ``format_inputs`` (it
+    carries the raw inputs) a loop over blocks of rows that formats and sums
+    each block, so no ``[N, L]`` temporary is materialised.
     """
     w = fmt.weight
     keep = fmt.keep.astype(w.dtype)
@@ -169,6 +171,91 @@ def counts_update(fmt: Formatted, *, task: str, num_classes: int | None) -> Coun
         # total = Σ_k target_k (not Σ w): rounding consistent with the per-class sums, so a
         # class holding every element gets tn = 0 exactly (0/0 decisions stay exact).
         return Counts(by_t[:, 0], by_p[:, 0], by_t[:, 1], jnp.sum(by_t[:, 1]), by_t[:, 2] + by_p[:, 1])
+    if task == "multilabel":
+        raw = getattr(fmt, "_raw", None)
+        blocked = None if raw is None else _multilabel_counts_blocked(raw, num_classes)
+        if blocked is not None:
+            return blocked
+    return _dense_counts(fmt, task)
+
+
+# Multi-label counts: rows per loop step. XLA:CPU lowers a column sum of a fused [N, L] expression
+# to passes over materialised N x L temporaries (344 ms = 25x the read bound at N=20k L=1000); a loop
+# whose body formats and sums 32 rows keeps everything in cache: 24-28 ms (bench/README.md, W5).
+_ROW_BLOCK = 32
+
+
+def _rows_of(x: Any, lead: tuple[int, ...], num_labels: int):
+    """``mask`` / ``sample_weight`` as ``[N]`` or ``[N, L]`` rows; ``False`` if not row-sliceable."""
+    if x is None:
+        return None
+    x = jnp.asarray(x)
+    n = 1
+    for d in lead:
+        n *= d
+    if x.ndim <= len(lead) and tuple(x.shape) == tuple(lead[: x.ndim]):
+        return _weighting.broadcast_left(x, lead, "mask").reshape(n)
+    if tuple(x.shape) == tuple(lead) + (num_labels,):
+        return x.reshape(n, num_labels)
+    return False
+
+
+def _multilabel_counts_blocked(raw: dict, num_classes: int | None) -> Counts | None:
+    """Multi-label :class:`Counts` from the raw inputs, formatted and summed per block of rows.
+
+    Exactly the formatting and sums of the dense path (each block is passed through
+    ``format_inputs`` and :func:`_dense_counts`); int32 counts are identical, float32 ones
+    differ only by summation order. ``None`` when the inputs do not split into rows.
+    """
+    preds, targets = raw["preds"], raw["targets"]
+    lead, num_labels = tuple(preds.shape[:-1]), preds.shape[-1]
+    n = 1
+    for d in lead:
+        n *= d
+    k = _ROW_BLOCK
+    if n < 2 * k or targets.shape != preds.shape:
+        return None
+    mask = _rows_of(raw["mask"], lead, num_labels)
+    sw = _rows_of(raw["sample_weight"], lead, num_labels)
+    if mask is False or sw is False:
+        return None
+    p2 = preds.reshape(n, num_labels)
+    t2 = targets.reshape(n, num_labels)
+    opts = dict(task="multilabel", num_classes=num_classes, threshold=raw["threshold"],
+                from_logits=raw["from_logits"], lower_is_positive=raw["lower_is_positive"],
+                class_weight=raw["class_weight"], ignore_index=raw["ignore_index"])
+
+    def counts_of(take):
+        m = None if mask is None else take(mask)
+        s = None if sw is None else take(sw)
+        fmt = format_inputs(take(p2), take(t2), mask=m, sample_weight=s, **opts)
+        if fmt.weight.dtype != jnp.int32 or fmt.preds.shape[0] > 127:
+            return _dense_counts(fmt, "multilabel")
+        # Unweighted (weight == keep, p and t already 0 where dropped): one column sum of the four
+        # 0/1 fields packed 8 bits apart (each block sum <= 127), seen = pred + target - tp.
+        p, t, keep = fmt.preds, fmt.targets, fmt.keep.astype(jnp.int32)
+        packed = jnp.sum((p * t) | (p << 8) | (t << 16) | (keep << 24), axis=0)
+        tp, pred, target, total = ((packed >> s) & 0xFF for s in (0, 8, 16, 24))
+        return Counts(tp, pred, target, total, pred + target - tp)
+
+    nb = n // k
+
+    def body(i, acc):
+        blk = counts_of(lambda x: lax.dynamic_slice_in_dim(x, i * k, k, 0))
+        return merge(acc, blk)
+
+    shapes = jax.eval_shape(lambda: counts_of(lambda x: x[:k]))
+    init = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+    acc = lax.fori_loop(0, nb, body, init)
+    if nb * k != n:
+        acc = merge(acc, counts_of(lambda x: x[nb * k:]))
+    return acc
+
+
+def _dense_counts(fmt: Formatted, task: str) -> Counts:
+    """Binary / multi-label counts as dense sums over the sample axes."""
+    w = fmt.weight
+    keep = fmt.keep.astype(w.dtype)
     k = fmt.preds.shape[-1] if task == "multilabel" else 1
     p = fmt.preds.reshape(-1, k).astype(w.dtype)
     t = fmt.targets.reshape(-1, k).astype(w.dtype)
@@ -557,3 +644,28 @@ def samples_compute(state: SamplesState, *, zero_division: Any = 0.0) -> jax.Arr
     """Sample-weighted mean; all weights 0 → plain mean (scikit-learn); none → ``zero_division``."""
     return jnp.where(state.weight_sum > 0, safe_divide(state.score_sum, state.weight_sum),
                      safe_divide(state.plain_sum, state.count, zero_division))
+
+
+# --------------------------------------------------------------------------- #
+# Module-level jit of the compute step
+# --------------------------------------------------------------------------- #
+# Run eagerly, a compute is ~30 tiny ops, each dispatched (and compiled on first use) on its own;
+# one cached jit per static configuration makes a one-shot metric two dispatches (update, compute).
+# Config (metric, task, average, ...) is static; states, zero_division and beta are traced, so a
+# changed zero_division never recompiles. Inside a caller's jit these inline as usual.
+def _jit_compute(fn, static):
+    jitted = jax.jit(fn, static_argnames=static)
+    jitted.__doc__ = fn.__doc__
+    return jitted
+
+
+score_compute = _jit_compute(score_compute, ("metric", "task", "average", "absent_classes", "ignore_index"))
+stat_scores_compute = _jit_compute(stat_scores_compute, ("task", "average", "absent_classes", "ignore_index"))
+balanced_accuracy_compute = _jit_compute(balanced_accuracy_compute,
+                                         ("task", "average", "absent_classes", "ignore_index"))
+mcc_compute = _jit_compute(mcc_compute, ("task",))
+kappa_compute = _jit_compute(kappa_compute, ("task",))
+kappa_confmat_compute = _jit_compute(kappa_confmat_compute, ("weights",))
+confmat_compute = _jit_compute(confmat_compute, ("normalize",))
+counts_confmat = jax.jit(counts_confmat)
+samples_compute = jax.jit(samples_compute)

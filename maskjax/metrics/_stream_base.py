@@ -434,7 +434,7 @@ class HostAccumulator:
         """The metric of the wide state, computed with 64-bit JAX (results come back as NumPy)."""
         with jax.enable_x64(True):
             wide = jax.tree.map(jnp.asarray, self.state)
-            return jax.tree.map(np.asarray, self.metric.compute(wide))
+            return jax.tree.map(np.asarray, jax.jit(self.metric.compute)(wide))
 
 
 def psum_state(state: State, axis_name: Any) -> State:

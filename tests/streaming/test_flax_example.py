@@ -20,7 +20,7 @@ def _load():
 
 def test_example_trains_with_one_compilation_and_exact_streamed_metrics():
     ex = _load()
-    history, model, (x, y, w) = ex.train(epochs=3, n_train=200, n_eval=70, verbose=False)
+    history, model, (x, y, w) = ex.train(epochs=3, n_train=128, n_eval=70, verbose=False)
     train_loss = [h["train"]["loss"] for h in history]
     assert train_loss[-1] < train_loss[0], train_loss
     # Equal-shape padded batches over 3 epochs, metric resets between epochs: one trace each.
