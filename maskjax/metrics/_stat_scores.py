@@ -148,11 +148,16 @@ def counts_init(task: str, num_classes: int | None, dtype: Any = jnp.float32) ->
     return Counts(z, z, z, total, z)
 
 
+_JOINT_MAX_BINS = 1 << 20  # unweighted multiclass counts via a C x C bincount up to C = 1024
+
+
 def counts_update(fmt: Formatted, *, task: str, num_classes: int | None) -> Counts:
     """Per-class counts of one batch.
 
-    Multiclass: two ``segment_sum`` passes keyed by target and by predicted
-    class id (O(N + C), no one-hot). Binary / multi-label: dense sums over the
+    Multiclass: unweighted (int32) with C <= 1024, one int32 ``bincount`` of the
+    flat key ``t·C + p`` (C×C bins, the arg-max is consumed once); otherwise two
+    ``segment_sum`` passes keyed by target and by predicted class id (O(N + C),
+    no one-hot). Binary / multi-label: dense sums over the
     sample axes; for a multi-label ``fmt`` straight from ``format_inputs`` (it
     carries the raw inputs) a loop over blocks of rows that formats and sums
     each block, so no ``[N, L]`` temporary is materialised.
@@ -165,6 +170,16 @@ def counts_update(fmt: Formatted, *, task: str, num_classes: int | None) -> Coun
         p = fmt.preds.reshape(-1)
         w = w.reshape(-1)
         keep = keep.reshape(-1)
+        if w.dtype == jnp.int32 and c * c <= _JOINT_MAX_BINS:
+            # Unweighted (weight == keep): ONE int32 bincount of the flat key t*C + p. Each extra
+            # consumer of p makes XLA:CPU re-run the fused arg-max (measured N=1M C=100: 133 ms with
+            # two segment_sums / bincounts vs 69 ms with one; an optimization_barrier is stripped).
+            kept = fmt.keep.reshape(-1)
+            cm = jnp.bincount(jnp.where(kept, t * c + p, c * c), length=c * c + 1)[: c * c]
+            cm = cm.reshape(c, c).astype(jnp.int32)
+            target = jnp.sum(cm, 1)
+            pred = jnp.sum(cm, 0)
+            return Counts(jnp.diagonal(cm), pred, target, jnp.sum(target), target + pred)
         hit = (t == p).astype(w.dtype)
         by_t = jax.ops.segment_sum(jnp.stack([w * hit, w, keep], axis=-1), t, num_segments=c)
         by_p = jax.ops.segment_sum(jnp.stack([w, keep], axis=-1), p, num_segments=c)
