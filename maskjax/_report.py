@@ -94,45 +94,19 @@ def build_collection(cfg: Config):
         if cfg.task != "multilabel":
             cal = {k: v for k, v in curve.items() if k != "thresholds"}
             members["ece"] = M.CalibrationError(**cal, n_bins=cfg.calibration_bins)
-            members["reliability"] = _Reliability(task=cfg.task, num_classes=cfg.num_classes,
-                                                  from_logits=cfg.from_logits, ignore_index=cfg.ignore_index,
-                                                  n_bins=cfg.calibration_bins)
+            members["reliability"] = _Reliability(**cal, n_bins=cfg.calibration_bins)
     return M.Collection(members)
 
 
-# Reliability-diagram data: per-bin sums of ``maskjax.metrics.reliability_diagram`` (additive), for the
-# plot; the ECE itself comes from the public ``CalibrationError`` member.
-from maskjax.metrics._stream_base import Metric as _Metric, add_into as _add_into  # noqa: E402
+# Reliability-diagram data for the plot: a ``CalibrationError`` of the same configuration whose compute
+# returns the diagram, so the Collection shares one calibration state with the "ece" member.
+from maskjax.metrics._objects_curves import CalibrationError as _CalibrationError  # noqa: E402
 
 
-@dataclasses.dataclass(frozen=True)
-class _Reliability(_Metric):
-    task: str
-    num_classes: int | None
-    from_logits: bool
-    ignore_index: int | None
-    n_bins: int
-
-    def init(self):
-        import jax.numpy as jnp
-
-        z = jnp.zeros((self.n_bins + 1,), jnp.float32)
-        return {"weight": z, "confidence_sum": z, "accuracy_sum": z}
-
-    def update(self, state, preds, targets, *, mask=None, sample_weight=None):
-        d = _metrics().reliability_diagram(preds, targets, task=self.task, num_classes=self.num_classes,
-                                           n_bins=self.n_bins, from_logits=self.from_logits, mask=mask,
-                                           sample_weight=sample_weight, ignore_index=self.ignore_index)
-        inc = {"weight": d.weight, "confidence_sum": d.confidence * d.weight, "accuracy_sum": d.accuracy * d.weight}
-        return _add_into(state, inc, "reliability")
-
+class _Reliability(_CalibrationError):
     def compute(self, state):
-        from maskjax._safe_divide import safe_divide
-
-        w = state["weight"]
-        conf = safe_divide(state["confidence_sum"], w)
-        acc = safe_divide(state["accuracy_sum"], w)
-        return {"confidence": conf, "accuracy": acc, "weight": w}
+        d = self.reliability(state)
+        return {"confidence": d.confidence, "accuracy": d.accuracy, "weight": d.weight}
 
 
 def _loss_values(cfg: Config, preds, targets):

@@ -1,4 +1,22 @@
-"""Calibration error (ECE / MCE / RMS) and reliability-diagram data."""
+"""Calibration error (ECE / MCE / RMS) and reliability-diagram data.
+
+Additive (streaming) API — the public functions and the streaming
+``CalibrationError`` are built on exactly these; everything is pure and
+jit-able::
+
+    s = calibration_update(preds, targets, task="multiclass", n_bins=15, from_logits=True,
+                           mask=m, sample_weight=w, ignore_index=-100)
+    s = jax.tree.map(jnp.add, s, other)          # merging (and psum across devices) is addition
+    ece = calibration_compute(s, norm="l1")      # == calibration_error(all data)
+    d = reliability_from_state(s)                # == reliability_diagram(all data)
+
+The state is a dict of per-bin sums, ``[n_bins + 1]`` each (see
+:func:`calibration_update`): ``"weight"`` = Σ w, ``"confidence"`` =
+Σ w·confidence, ``"accuracy"`` = Σ w·correct. :func:`calibration_init` gives
+the zero state. One-shot values are bit-identical to
+:func:`calibration_error` / :func:`reliability_diagram` on the same data;
+streamed values differ only by the order of the float additions.
+"""
 
 from __future__ import annotations
 
@@ -34,34 +52,45 @@ class ReliabilityDiagram(NamedTuple):
     lower: jax.Array
 
 
-def reliability_diagram(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
-                        n_bins: int = 15, from_logits: bool = False, mask: Any = None,
-                        sample_weight: Any = None, ignore_index: int | None = None) -> ReliabilityDiagram:
-    r"""Reliability-diagram data: per confidence bin, mean confidence, accuracy and weight.
+def calibration_init(n_bins: int = 15, dtype: Any = jnp.float32) -> dict:
+    """The zero state of :func:`calibration_update`: three ``[n_bins + 1]`` zero vectors."""
+    n_bins = _checks.check_static_int(n_bins, "n_bins", minimum=1)
+    z = jnp.zeros((n_bins + 1,), dtype)
+    return {"weight": z, "confidence": z, "accuracy": z}
 
-    Binary (and multi-label, element-wise): confidence = ``preds`` (the
-    probability of the positive class), "accuracy" = the target (torchmetrics
-    ``binary_calibration_error``). Multiclass: confidence = the top
-    probability, accuracy = ``argmax == target`` (top-label,
-    torchmetrics ``multiclass_calibration_error``). Bins split ``[0, 1]`` into
-    ``n_bins`` equal widths (edges ``torch.linspace(0, 1, n_bins + 1)``).
+
+def calibration_update(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
+                       n_bins: int = 15, from_logits: bool = False, mask: Any = None,
+                       sample_weight: Any = None, ignore_index: int | None = None) -> dict:
+    r"""Per-bin sums of one batch: the additive state of the calibration metrics.
+
+    With element weight :math:`w_i` (the weighting contract), confidence
+    :math:`c_i` and correctness :math:`a_i \in \{0, 1\}` (see
+    :func:`reliability_diagram` for both), and bin :math:`b(i)` of
+    :math:`c_i`:
+
+    .. math:: W_b = \sum_{b(i)=b} w_i,\quad C_b = \sum_{b(i)=b} w_i c_i,\quad
+              A_b = \sum_{b(i)=b} w_i a_i
+
+    States add (``jax.tree.map(jnp.add, a, b)``, or ``psum``); pass the sum to
+    :func:`calibration_compute` / :func:`reliability_from_state`.
 
     Args:
-      preds: probabilities (or logits with ``from_logits=True``); binary
-        ``[...]``, multiclass ``[..., C]``, multi-label ``[..., L]``.
-      targets: binary / multi-label 0/1 like ``preds``; multiclass ids ``[...]``.
-      task, num_classes, n_bins, from_logits, mask, sample_weight,
-      ignore_index: as in :func:`calibration_error`.
+      preds, targets, task, num_classes, n_bins, from_logits, mask,
+      sample_weight, ignore_index: as in :func:`calibration_error`.
 
     Returns:
-      :class:`ReliabilityDiagram` of ``[n_bins + 1]`` arrays.
+      ``{"weight": W, "confidence": C, "accuracy": A}``, each ``[n_bins + 1]``
+      (the weight dtype: float32, float64 for float64 ``preds``).
 
     Example:
       >>> import jax.numpy as jnp
-      >>> from maskjax.metrics import reliability_diagram
-      >>> d = reliability_diagram(jnp.array([.2, .3, .9, .8]), jnp.array([0, 1, 1, 1]), n_bins=2)
-      >>> [round(v, 3) for v in d.confidence.tolist()], d.accuracy.tolist(), d.weight.tolist()
-      ([0.25, 0.85, 0.0], [0.5, 1.0, 0.0], [2.0, 2.0, 0.0])
+      >>> from maskjax.metrics._calibration import calibration_update, calibration_compute
+      >>> s = calibration_update(jnp.array([.2, .3, .9, .8]), jnp.array([0, 1, 1, 1]), n_bins=2)
+      >>> s["weight"].tolist(), [round(v, 3) for v in s["confidence"].tolist()], s["accuracy"].tolist()
+      ([2.0, 2.0, 0.0], [0.5, 1.7, 0.0], [1.0, 2.0, 0.0])
+      >>> round(float(calibration_compute(s, "l1")), 4)
+      0.2
     """
     task = ci.check_task(task)
     n_bins = _checks.check_static_int(n_bins, "n_bins", minimum=1)
@@ -70,14 +99,14 @@ def reliability_diagram(preds: Any, targets: Any, *, task: str = "binary", num_c
         raise TypeError(f"`ignore_index` must be an int or None, got {ignore_index!r}.")
     if num_classes is not None:
         num_classes = _checks.check_static_int(num_classes, "num_classes", minimum=1)
-    return _diagram(_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
-                    _checks.as_optional_array(mask, "mask"), _checks.as_optional_array(sample_weight, "sample_weight"),
-                    task=task, num_classes=num_classes, n_bins=n_bins, from_logits=from_logits,
-                    ignore_index=ignore_index)
+    return _sums(_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
+                 _checks.as_optional_array(mask, "mask"), _checks.as_optional_array(sample_weight, "sample_weight"),
+                 task=task, num_classes=num_classes, n_bins=n_bins, from_logits=from_logits,
+                 ignore_index=ignore_index)
 
 
 @functools.partial(jax.jit, static_argnames=("task", "num_classes", "n_bins", "from_logits", "ignore_index"))
-def _diagram(preds, targets, mask, sample_weight, *, task, num_classes, n_bins, from_logits, ignore_index):
+def _sums(preds, targets, mask, sample_weight, *, task, num_classes, n_bins, from_logits, ignore_index):
     _checks.check_floating(preds, "preds")
     scores = ci.float_scores(preds)
     if task == "multiclass":
@@ -108,8 +137,78 @@ def _diagram(preds, targets, mask, sample_weight, *, task, num_classes, n_bins, 
     b = jnp.clip(_binned._buckets(conf, edges, True) - 1, 0, n_bins)
     data = jnp.stack([w, w * conf, w * acc.reshape(-1).astype(dtype)], -1)
     sums = jax.ops.segment_sum(data, b, num_segments=n_bins + 1)
-    weight = sums[:, 0]
-    return ReliabilityDiagram(safe_divide(sums[:, 1], weight), safe_divide(sums[:, 2], weight), weight, edges)
+    return {"weight": sums[:, 0], "confidence": sums[:, 1], "accuracy": sums[:, 2]}
+
+
+def _check_state(state: Any) -> dict:
+    if not isinstance(state, dict) or set(state) != {"weight", "confidence", "accuracy"}:
+        raise TypeError("a calibration state must be the dict {'weight', 'confidence', 'accuracy'} of "
+                        f"calibration_update / calibration_init, got {type(state).__name__}.")
+    return {k: jnp.asarray(v) for k, v in state.items()}
+
+
+def reliability_from_state(state: dict) -> ReliabilityDiagram:
+    """The :class:`ReliabilityDiagram` of a :func:`calibration_update` state (means = sums / weight).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from maskjax.metrics._calibration import calibration_update, reliability_from_state
+      >>> d = reliability_from_state(calibration_update(jnp.array([.2, .8]), jnp.array([0, 1]), n_bins=2))
+      >>> d.accuracy.tolist(), d.weight.tolist(), d.lower.tolist()
+      ([0.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.5, 1.0])
+    """
+    s = _check_state(state)
+    w = s["weight"]
+    edges = jnp.asarray(ci.torch_linspace(w.shape[-1], np.dtype(w.dtype)))
+    return ReliabilityDiagram(safe_divide(s["confidence"], w), safe_divide(s["accuracy"], w), w, edges)
+
+
+def calibration_compute(state: dict, norm: str = "l1") -> jax.Array:
+    """The calibration error of a :func:`calibration_update` state (``norm`` as :func:`calibration_error`)."""
+    _checks.check_choice(norm, "norm", NORMS)
+    d = reliability_from_state(state)
+    gap = jnp.abs(d.accuracy - d.confidence)
+    share = safe_divide(d.weight, jnp.sum(d.weight))
+    if norm == "l1":
+        return jnp.sum(gap * share)
+    if norm == "max":
+        return jnp.max(gap)
+    ms = jnp.sum(gap * gap * share)
+    return jnp.sqrt(jnp.where(ms > 0, ms, 1.0)) * (ms > 0)
+
+
+def reliability_diagram(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
+                        n_bins: int = 15, from_logits: bool = False, mask: Any = None,
+                        sample_weight: Any = None, ignore_index: int | None = None) -> ReliabilityDiagram:
+    r"""Reliability-diagram data: per confidence bin, mean confidence, accuracy and weight.
+
+    Binary (and multi-label, element-wise): confidence = ``preds`` (the
+    probability of the positive class), "accuracy" = the target (torchmetrics
+    ``binary_calibration_error``). Multiclass: confidence = the top
+    probability, accuracy = ``argmax == target`` (top-label,
+    torchmetrics ``multiclass_calibration_error``). Bins split ``[0, 1]`` into
+    ``n_bins`` equal widths (edges ``torch.linspace(0, 1, n_bins + 1)``).
+
+    Args:
+      preds: probabilities (or logits with ``from_logits=True``); binary
+        ``[...]``, multiclass ``[..., C]``, multi-label ``[..., L]``.
+      targets: binary / multi-label 0/1 like ``preds``; multiclass ids ``[...]``.
+      task, num_classes, n_bins, from_logits, mask, sample_weight,
+      ignore_index: as in :func:`calibration_error`.
+
+    Returns:
+      :class:`ReliabilityDiagram` of ``[n_bins + 1]`` arrays.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from maskjax.metrics import reliability_diagram
+      >>> d = reliability_diagram(jnp.array([.2, .3, .9, .8]), jnp.array([0, 1, 1, 1]), n_bins=2)
+      >>> [round(v, 3) for v in d.confidence.tolist()], d.accuracy.tolist(), d.weight.tolist()
+      ([0.25, 0.85, 0.0], [0.5, 1.0, 0.0], [2.0, 2.0, 0.0])
+    """
+    return reliability_from_state(calibration_update(
+        preds, targets, task=task, num_classes=num_classes, n_bins=n_bins, from_logits=from_logits, mask=mask,
+        sample_weight=sample_weight, ignore_index=ignore_index))
 
 
 def calibration_error(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
@@ -151,14 +250,6 @@ def calibration_error(preds: Any, targets: Any, *, task: str = "binary", num_cla
       0.2
     """
     _checks.check_choice(norm, "norm", NORMS)
-    d = reliability_diagram(preds, targets, task=task, num_classes=num_classes, n_bins=n_bins,
-                            from_logits=from_logits, mask=mask, sample_weight=sample_weight,
-                            ignore_index=ignore_index)
-    gap = jnp.abs(d.accuracy - d.confidence)
-    share = safe_divide(d.weight, jnp.sum(d.weight))
-    if norm == "l1":
-        return jnp.sum(gap * share)
-    if norm == "max":
-        return jnp.max(gap)
-    ms = jnp.sum(gap * gap * share)
-    return jnp.sqrt(jnp.where(ms > 0, ms, 1.0)) * (ms > 0)
+    return calibration_compute(calibration_update(
+        preds, targets, task=task, num_classes=num_classes, n_bins=n_bins, from_logits=from_logits, mask=mask,
+        sample_weight=sample_weight, ignore_index=ignore_index), norm)

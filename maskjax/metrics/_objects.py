@@ -62,6 +62,8 @@ __all__ = [
     "CohenKappa",
     "ConfusionMatrix",
     "ExactMatch",
+    "PrecisionAtK",
+    "RecallAtK",
 ]
 
 
@@ -650,3 +652,103 @@ class ExactMatch(_Confusion):
 
     def compute(self, state: State) -> jax.Array:
         return ss.samples_compute(state, zero_division=self.zero_division)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _RankingAtK(Metric):
+    """Shared config and update of the multi-label ranking metrics (P@k, R@k)."""
+
+    k: int
+    ignore_index: int | None = None
+    zero_division: Any = 0.0
+    dtype: str | None = None
+
+    _which: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "k", _checks.check_static_int(self.k, "k", minimum=1))
+        checked = _format.check_args("multilabel", ignore_index=self.ignore_index)
+        object.__setattr__(self, "ignore_index", checked["ignore_index"])
+        object.__setattr__(self, "zero_division", _zero_division(self.zero_division))
+        dt = check_accumulator_dtype(self.dtype)
+        object.__setattr__(self, "dtype", dt if dt and dt.startswith("float") else "float32")
+
+    def state_key(self) -> Hashable:
+        return ("ranking", self._which, self.k, self.ignore_index, self.zero_division, self.dtype)
+
+    def init(self) -> State:
+        return ss.samples_init(self.dtype)
+
+    def update(self, state: State, preds: Any, targets: Any, *, mask: Any = None,
+               sample_weight: Any = None) -> State:
+        """Add one batch of ``[*S, L]`` scores and 0/1 relevance (per-sample sums; jit-able).
+
+        Args:
+          state: the running state.
+          preds: float scores ``[*S, L]``.
+          targets: 0/1 relevance ``[*S, L]``.
+          mask: bool, broadcast from the left to ``[*S, L]``.
+          sample_weight: per sample, broadcast from the left to ``[*S]``.
+
+        Returns:
+          The new state.
+        """
+        inc = ss.ranking_update(_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
+                                k=self.k, which=self._which, mask=mask, sample_weight=sample_weight,
+                                ignore_index=self.ignore_index, zero_division=self.zero_division)
+        return add_into(state, inc, type(self).__name__)
+
+    def compute(self, state: State) -> jax.Array:
+        return ss.samples_compute(state, zero_division=self.zero_division)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PrecisionAtK(_RankingAtK):
+    """Streaming multi-label precision@k (``maskjax.metrics.precision_at_k``).
+
+    State: ``SamplesState`` (Σ s·P@k, Σ s, Σ P@k, count) — per-sample sums, so
+    streaming over any split of the samples equals the one-shot value.
+
+    Args:
+      k: static int, the cut-off.
+      ignore_index: a target value treated like a masked label.
+      zero_division: the value when no sample is kept.
+      dtype: float accumulator dtype (``"float32"``; ``"float64"`` with x64).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from maskjax.metrics import PrecisionAtK
+      >>> m = PrecisionAtK(k=2)
+      >>> s = jnp.array([[0.9, 0.8, 0.1, 0.7], [0.2, 0.1, 0.9, 0.3]])
+      >>> y = jnp.array([[1, 0, 0, 1], [0, 0, 1, 0]])
+      >>> state = m.update(m.update(m.init(), s[:1], y[:1]), s[1:], y[1:])
+      >>> float(m.compute(state))
+      0.5
+    """
+
+    _which: ClassVar[str] = "precision"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RecallAtK(_RankingAtK):
+    """Streaming multi-label recall@k (``maskjax.metrics.recall_at_k``).
+
+    State: ``SamplesState`` of per-sample sums, as :class:`PrecisionAtK`.
+
+    Args:
+      k: static int, the cut-off.
+      ignore_index: a target value treated like a masked label.
+      zero_division: the value of 0/0 for a sample without relevant labels.
+      dtype: float accumulator dtype.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from maskjax.metrics import RecallAtK
+      >>> m = RecallAtK(k=2)
+      >>> s = jnp.array([[0.9, 0.8, 0.1, 0.7], [0.2, 0.1, 0.9, 0.3]])
+      >>> y = jnp.array([[1, 0, 0, 1], [0, 0, 1, 0]])
+      >>> float(m(s, y))
+      0.75
+    """
+
+    _which: ClassVar[str] = "recall"

@@ -422,34 +422,19 @@ class CalibrationError(Metric):
                 self.dtype or "float32")
 
     def init(self) -> State:
-        z = jnp.zeros((self.n_bins + 1,), self.dtype or "float32")
-        return {"weight": z, "confidence": z, "accuracy": z}
+        return _calibration.calibration_init(self.n_bins, self.dtype or "float32")
 
     def update(self, state: State, preds: Any, targets: Any, *, mask: Any = None,
                sample_weight: Any = None) -> State:
-        """Add a batch's per-bin sums (pure, jit-able)."""
-        kw = dict(task=self.task, num_classes=self.num_classes, n_bins=self.n_bins, from_logits=self.from_logits,
-                  mask=mask, sample_weight=sample_weight, ignore_index=self.ignore_index)
-        if hasattr(_calibration, "calibration_update"):  # the additive split, once the module exposes it
-            inc = _calibration.calibration_update(preds, targets, **kw)
-        else:
-            d = _calibration.reliability_diagram(preds, targets, **kw)
-            # The diagram holds per-bin means; the sums are mean · weight (the sums themselves are
-            # not exposed yet; see the note in the report), exact up to one rounding.
-            inc = {"weight": d.weight, "confidence": d.confidence * d.weight, "accuracy": d.accuracy * d.weight}
+        """Add a batch's per-bin sums (pure, jit-able): ``_calibration.calibration_update``."""
+        inc = _calibration.calibration_update(preds, targets, task=self.task, num_classes=self.num_classes,
+                                              n_bins=self.n_bins, from_logits=self.from_logits, mask=mask,
+                                              sample_weight=sample_weight, ignore_index=self.ignore_index)
         return add_into(state, inc, type(self).__name__)
 
     def compute(self, state: State) -> jax.Array:
-        if hasattr(_calibration, "calibration_compute"):
-            return _calibration.calibration_compute(state, norm=self.norm)
-        from maskjax._safe_divide import safe_divide
+        return _calibration.calibration_compute(state, self.norm)
 
-        w = state["weight"]
-        gap = jnp.abs(safe_divide(state["accuracy"], w) - safe_divide(state["confidence"], w))
-        share = safe_divide(w, jnp.sum(w))
-        if self.norm == "l1":
-            return jnp.sum(gap * share)
-        if self.norm == "max":
-            return jnp.max(gap)
-        ms = jnp.sum(gap * gap * share)
-        return jnp.sqrt(jnp.where(ms > 0, ms, 1.0)) * (ms > 0)
+    def reliability(self, state: State) -> _calibration.ReliabilityDiagram:
+        """The reliability-diagram data of the state (``maskjax.metrics.reliability_diagram``'s)."""
+        return _calibration.reliability_from_state(state)

@@ -111,6 +111,8 @@ def build_cases():
         cases.append((name + "-binned-multiclass", cls(task="multiclass", num_classes=C, **binned),
                       _multiclass_probs))
         cases.append((name + "-exact", cls(task="binary", capacity=64), _binary))
+    cases.append(("PrecisionAtK", M.PrecisionAtK(k=2), _multilabel))
+    cases.append(("RecallAtK-weighted", M.RecallAtK(k=2), _weighted(_multilabel)))
     if _has("CalibrationError"):
         cases.append(("CalibrationError", M.CalibrationError(task="binary", n_bins=4), _binary))
         cases.append(("CalibrationError-weighted", M.CalibrationError(task="binary", n_bins=4, dtype="float32"),

@@ -55,6 +55,8 @@ TABLE += [
     ("ExactMatch", "ExactMatch", "exact_match", dict(ML_CFG), "ml", True),
     ("ConfusionMatrix-ml", "ConfusionMatrix", "confusion_matrix", dict(ML_CFG), "ml", True),
     ("MCC-ml", "MatthewsCorrCoef", "matthews_corrcoef", dict(ML_CFG), "ml", True),
+    ("PrecisionAtK", "PrecisionAtK", "precision_at_k", dict(k=2), "ml", True),
+    ("RecallAtK", "RecallAtK", "recall_at_k", dict(k=2, zero_division=1.0), "ml", True),
 ]
 for name, fn in (("AUROC", "auroc"), ("AveragePrecision", "average_precision")):
     for avg in (("macro", None) if name == "AUROC" else ("weighted", "micro")):
