@@ -134,13 +134,104 @@ def import_dlpack(obj: Any, *, copy: bool | None, expected_ptr: int | None, name
     """
     if copy:
         return jax.dlpack.from_dlpack(obj, device=device, copy=True)
-    arr = jax.dlpack.from_dlpack(obj, device=device)
+    arr = None
+    if device is None:
+        lean = _lean_cpu_importer()
+        if lean is not None and obj.__dlpack_device__()[0] == _DL_CPU:
+            arr = lean(obj.__dlpack__())
+            narrow = narrow_dtype(arr.dtype)
+            if narrow is not None:  # as jax.dlpack.from_dlpack: canonicalise (a copy)
+                arr = jnp.asarray(arr, dtype=narrow)
+    if arr is None:
+        arr = jax.dlpack.from_dlpack(obj, device=device)
     if expected_ptr is not None and arr.size and arr.unsafe_buffer_pointer() != expected_ptr:
         why = "JAX copied the buffer (misaligned data, e.g. an offset slice)"
         if copy is False:
             raise refuse_copy(name, why)
         report_copy(name, why)
     return arr
+
+
+_DL_CPU = 1  # DLDeviceType.kDLCPU
+
+
+@functools.lru_cache(maxsize=1)
+def _lean_cpu_importer() -> Callable[[Any], jax.Array] | None:
+    """A capsule -> ``jax.Array`` importer for CPU buffers, or ``None``.
+
+    ``jax.dlpack.from_dlpack`` spends most of its ~70-100 µs in Python around
+    the actual import (backend look-ups, a stream query that CPU does not
+    implement, a ``jnp.asarray`` canonicalisation of an already canonical
+    array); the import itself (``dlpack_managed_tensor_to_buffer``) takes a
+    few µs. This calls it directly for CPU buffers — same semantics: shared
+    memory when aligned, JAX's silent copy otherwise (which
+    :func:`import_dlpack` detects by pointer). The private entry point is
+    checked once by a self-test; if anything differs (another jaxlib) the
+    public ``jax.dlpack.from_dlpack`` is used instead.
+    """
+    try:
+        from jax._src import dlpack as _jdl
+
+        to_buffer = _jdl._jax.dlpack_managed_tensor_to_buffer
+        versioned = _jdl.jaxlib_extension_version >= 467
+        cpu = jax.devices("cpu")[0]
+
+        if versioned:
+            def lean(capsule):
+                return to_buffer(capsule, cpu, None, None, _DL_CPU)
+        else:
+            def lean(capsule):
+                return to_buffer(capsule, cpu, None, None)
+
+        probe = np.arange(7, dtype=np.float32)
+        got = lean(probe.__dlpack__())
+        if not (isinstance(got, jax.Array) and got.dtype == probe.dtype and got.shape == probe.shape
+                and np.array_equal(np.asarray(got), probe)):
+            return None
+        return lean
+    except Exception:  # noqa: BLE001 - any mismatch: use the public path
+        log.debug("maskjax: lean DLPack import unavailable; using jax.dlpack.from_dlpack.")
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _lean_cpu_exporter() -> Callable[[jax.Array], Any] | None:
+    """A ``jax.Array`` (one CPU device) -> DLPack capsule exporter, or ``None``.
+
+    ``jax.Array.__dlpack__`` wraps ``buffer_to_dlpack_managed_tensor`` in
+    several Python layers (device sets, sharding checks); this calls it
+    directly for a single-device CPU array (no stream on CPU). Self-tested once;
+    ``None`` (use the public ``__dlpack__``) if the entry point differs.
+    """
+    try:
+        from jax._src import dlpack as _jdl
+
+        to_capsule = _jdl._jax.buffer_to_dlpack_managed_tensor
+
+        def lean(array):
+            return to_capsule(array, stream=None)
+
+        probe = jnp.arange(5, dtype=jnp.float32)
+        lean_import = _lean_cpu_importer()
+        if lean_import is None:
+            return None
+        got = lean_import(lean(probe))
+        if not (got.unsafe_buffer_pointer() == probe.unsafe_buffer_pointer()
+                and np.array_equal(np.asarray(got), np.asarray(probe))):
+            return None
+        return lean
+    except Exception:  # noqa: BLE001 - any mismatch: use the public path
+        return None
+
+
+def export_dlpack(array: jax.Array) -> Any:
+    """A DLPack capsule of a single-device ``jax.Array`` (zero-copy; lean on CPU)."""
+    devices = array.devices()
+    if len(devices) == 1 and next(iter(devices)).platform == "cpu":
+        lean = _lean_cpu_exporter()
+        if lean is not None:
+            return lean(array)
+    return array.__dlpack__()
 
 
 def _numpy_to_jax(x: np.ndarray, copy: bool | None, name: str) -> jax.Array:
@@ -228,25 +319,35 @@ def to_jax(x: Any, *, copy: bool | None = None, name: str = "array") -> jax.Arra
 
 
 class _Slot:
-    """Placeholder for the i-th array leaf inside a static call template."""
+    """Placeholder for the i-th array leaf inside a static call template.
+
+    Interned (one instance per index, see :func:`_slot`), so equality and
+    hashing are identity — C-speed in the per-call jit-cache look-ups.
+    """
 
     __slots__ = ("i",)
 
     def __init__(self, i: int):
         self.i = i
 
-    def __eq__(self, other):
-        return isinstance(other, _Slot) and other.i == self.i
-
-    def __hash__(self):
-        return hash(("maskjax._Slot", self.i))
+    def __reduce__(self):
+        return _slot, (self.i,)
 
     def __repr__(self):
         return f"<array {self.i}>"
 
 
+_SLOTS: list[_Slot] = []
+
+
+def _slot(i: int) -> _Slot:
+    while len(_SLOTS) <= i:
+        _SLOTS.append(_Slot(len(_SLOTS)))
+    return _SLOTS[i]
+
+
 def _fill(value, leaves):
-    return leaves[value.i] if isinstance(value, _Slot) else value
+    return leaves[value.i] if value.__class__ is _Slot else value
 
 
 class Call:
@@ -277,7 +378,7 @@ class Call:
             if is_array(value) or isinstance(value, (np.ndarray, jax.Array)):
                 self.leaves.append(value)
                 self.names.append(name)
-                return _Slot(len(self.leaves) - 1)
+                return _slot(len(self.leaves) - 1)
             return value
 
         arg_names = ("preds", "targets")

@@ -54,10 +54,15 @@ def check_average(average: Any, allowed=AVERAGES) -> Any:
     return average
 
 
+def check_flag(value: Any, name: str) -> bool:
+    """A static Python bool (``np.bool_`` accepted), else ``TypeError`` naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be a Python bool, got {type(value).__name__} {value!r}.")
+    return bool(value)
+
+
 def check_from_logits(from_logits: Any) -> bool:
-    if not isinstance(from_logits, (bool, np.bool_)):
-        raise TypeError(f"`from_logits` must be a Python bool, got {type(from_logits).__name__} {from_logits!r}.")
-    return bool(from_logits)
+    return check_flag(from_logits, "from_logits")
 
 
 def float_scores(preds: jax.Array) -> jax.Array:

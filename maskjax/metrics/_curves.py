@@ -23,6 +23,15 @@ every maskjax metric; elements of weight 0 count nowhere (scikit-learn drops
 zero-weight samples too). ``from_logits=True`` applies sigmoid (binary,
 multi-label) or softmax (multiclass) first; it is never guessed.
 
+Distance-like scores (a *lower* score means positive): ``lower_is_positive=True``
+(the confusion metrics' option). Exact mode ranks ``-score`` (values equal
+scikit-learn on negated scores) but reports thresholds in the original units:
+predict positive iff ``score <= threshold``, so ROC thresholds increase
+(entry 0 is ``-inf``) and PR thresholds decrease. Binned mode counts
+positive iff ``score <= t`` (exactly: it bins ``-score`` against ``-t``);
+ROC thresholds come out increasing, PR thresholds decreasing, in the original
+units.
+
 Degenerate inputs never raise: AUROC of a problem without positives or
 without negatives (including everything masked) is ``nan`` (scikit-learn);
 AP without positives is 0 (scikit-learn). Averages drop ``nan`` classes
@@ -175,51 +184,87 @@ def _exact_pr(c, task, average):
 
 def _kw(local):
     return {k: local[k] for k in ("preds", "targets", "task", "num_classes", "thresholds", "average",
-                                  "from_logits", "mask", "sample_weight", "ignore_index")}
+                                  "from_logits", "lower_is_positive", "mask", "sample_weight", "ignore_index")}
 
 
-_STATIC = ("kind", "task", "num_classes", "average", "from_logits", "ignore_index", "evenly")
+_STATIC = ("kind", "task", "num_classes", "average", "from_logits", "lower_is_positive", "ignore_index", "evenly")
 
 
 @functools.partial(jax.jit, static_argnames=_STATIC)
 def _run(preds, targets, mask, sample_weight, thr, *, kind, task, num_classes, average, from_logits,
-         ignore_index, evenly):
+         lower_is_positive, ignore_index, evenly):
     """All curve computations, compiled once per shape and static configuration.
 
     Eager calls then cost one compile (not one per primitive); under an outer
     ``jit`` this inlines. ``thr`` is ``None`` (exact) or the ``[T]`` thresholds.
+    ``lower_is_positive``: everything runs on ``-score`` (and ``-thr[::-1]``, still
+    increasing; ``score <= t`` iff ``-score >= -t``, negation is exact), and the
+    reported thresholds are negated back to the original units.
     """
     micro = average == "micro"
     p = _problems(preds, targets, task, num_classes, from_logits, mask, sample_weight, ignore_index, micro)
+    if lower_is_positive:
+        p = p._replace(scores=-p.scores)
     if thr is not None:
+        if lower_is_positive:
+            thr = -thr[::-1]      # evenly spaced stays evenly spaced: the bucket arithmetic stays exact
         state = _binned.histogram(p, thr, evenly)
         if kind == "auroc":
             return _binned.binned_auroc(state, average, task)
         if kind == "ap":
             return _binned.binned_average_precision(state, average, task)
         if kind == "roc":
-            fpr, tpr, th = _binned.binned_roc(state, thr)
-            return RocCurve(*_squeeze(task, average, fpr, tpr, th, jnp.ones(fpr.shape, bool)))
-        pr, rc, th = _binned.binned_pr_curve(state, thr)
-        return PrecisionRecallCurve(*_squeeze(task, average, pr, rc, th, jnp.ones(pr.shape, bool)))
+            return binned_roc_result(state, thr, task=task, average=average, lower_is_positive=lower_is_positive)
+        return binned_pr_result(state, thr, task=task, average=average, lower_is_positive=lower_is_positive)
     c = _exact.sorted_counts(p.scores, p.labels, p.weights)
     if kind == "auroc":
         return ci.reduce_classes(_exact.auroc_from_counts(c), c.n_pos, average, task)
     if kind == "ap":
         return ci.reduce_classes(_exact.average_precision_from_counts(c), c.n_pos, average, task)
     if kind == "roc":
-        return _exact_roc(c, task, average)
-    return _exact_pr(c, task, average)
+        out = _exact_roc(c, task, average)
+    else:
+        out = _exact_pr(c, task, average)
+    return out._replace(thresholds=_negate(out.thresholds)) if lower_is_positive else out
 
 
-def _call(kind, preds, targets, *, task, num_classes, thresholds, average, from_logits, mask, sample_weight,
-          ignore_index):
+def _negate(th):
+    """``-th`` with ``+0.0`` for zero scores (not the ``-0.0`` of negating a sorted ``0.0`` twice)."""
+    return jnp.where(th == 0, jnp.zeros_like(th), -th)
+
+
+def binned_roc_result(state: _binned.BinnedState, thr: jax.Array, *, task: str, average: Any = None,
+                      lower_is_positive: bool = False) -> RocCurve:
+    """:class:`RocCurve` of a binned state, shaped as :func:`roc_curve` returns it (all entries valid).
+
+    ``thr``: the increasing ``[T]`` thresholds the state was binned with;
+    ``average="micro"`` pools a per-class state (a no-op on a state already
+    built from micro problems); binary / micro results drop the class axis.
+    ``lower_is_positive=True``: the state binned ``-score`` against ``thr =
+    -t[::-1]``; thresholds are reported negated back (original units).
+    """
+    fpr, tpr, th = _binned.binned_roc(state, thr, average == "micro")
+    th = _negate(th) if lower_is_positive else th
+    return RocCurve(*_squeeze(task, average, fpr, tpr, th, jnp.ones(fpr.shape, bool)))
+
+
+def binned_pr_result(state: _binned.BinnedState, thr: jax.Array, *, task: str, average: Any = None,
+                     lower_is_positive: bool = False) -> PrecisionRecallCurve:
+    """:class:`PrecisionRecallCurve` of a binned state (as :func:`binned_roc_result`)."""
+    pr, rc, th = _binned.binned_pr_curve(state, thr, average == "micro")
+    th = _negate(th) if lower_is_positive else th
+    return PrecisionRecallCurve(*_squeeze(task, average, pr, rc, th, jnp.ones(pr.shape, bool)))
+
+
+def _call(kind, preds, targets, *, task, num_classes, thresholds, average, from_logits, lower_is_positive, mask,
+          sample_weight, ignore_index):
     task = ci.check_task(task)
     if kind in ("roc", "pr"):
         average = _curve_average(average, task)
     else:
         average = ci.check_average(average) if task != "binary" else "macro"
     from_logits = ci.check_from_logits(from_logits)
+    lower_is_positive = ci.check_flag(lower_is_positive, "lower_is_positive")
     if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
         raise TypeError(f"`ignore_index` must be an int or None, got {ignore_index!r}.")
     if num_classes is not None:
@@ -231,7 +276,8 @@ def _call(kind, preds, targets, *, task, num_classes, thresholds, average, from_
     mask = _checks.as_optional_array(mask, "mask")
     sample_weight = _checks.as_optional_array(sample_weight, "sample_weight")
     return _run(preds, targets, mask, sample_weight, thr, kind=kind, task=task, num_classes=num_classes,
-                average=average, from_logits=from_logits, ignore_index=ignore_index, evenly=evenly)
+                average=average, from_logits=from_logits, lower_is_positive=lower_is_positive,
+                ignore_index=ignore_index, evenly=evenly)
 
 
 def _curve_average(average, task):
@@ -248,8 +294,8 @@ def _squeeze(task, average, *arrays):
 
 
 def roc_curve(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
-              thresholds: Any = None, average: Any = None, from_logits: bool = False, mask: Any = None,
-              sample_weight: Any = None, ignore_index: int | None = None) -> RocCurve:
+              thresholds: Any = None, average: Any = None, from_logits: bool = False, lower_is_positive: bool = False,
+              mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None) -> RocCurve:
     r"""Receiver operating characteristic curve (exact or binned).
 
     .. math:: \mathrm{TPR}(t) = \frac{\sum_i w_i y_i [s_i \ge t]}{\sum_i w_i y_i},\quad
@@ -264,6 +310,9 @@ def roc_curve(preds: Any, targets: Any, *, task: str = "binary", num_classes: in
       average: multiclass / multi-label only: ``None`` (one curve per class,
         ``[K, ...]`` arrays) or ``"micro"`` (one curve over all (element, class) pairs).
       from_logits: apply sigmoid / softmax to ``preds`` first.
+      lower_is_positive: distance-like scores, a lower score means positive:
+        positive iff ``score <= threshold`` (exact: ranks ``-score``, thresholds
+        reported in the original units; binned: exact, see the module docstring).
       mask: bool / 0-1, broadcast from the left to the element shape; True keeps.
       sample_weight: non-negative weights, broadcast from the left.
       ignore_index: target value that counts nowhere.
@@ -286,7 +335,7 @@ def roc_curve(preds: Any, targets: Any, *, task: str = "binary", num_classes: in
 
 def precision_recall_curve(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
                            thresholds: Any = None, average: Any = None, from_logits: bool = False,
-                           mask: Any = None, sample_weight: Any = None,
+                           lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None,
                            ignore_index: int | None = None) -> PrecisionRecallCurve:
     r"""Precision-recall curve (exact or binned).
 
@@ -302,6 +351,9 @@ def precision_recall_curve(preds: Any, targets: Any, *, task: str = "binary", nu
       thresholds: ``None`` (exact), an int ``n`` or an increasing ``[T]`` array (binned).
       average: multiclass / multi-label only: ``None`` (one curve per class) or ``"micro"``.
       from_logits: apply sigmoid / softmax to ``preds`` first.
+      lower_is_positive: distance-like scores, a lower score means positive:
+        positive iff ``score <= threshold`` (exact: ranks ``-score``, thresholds
+        reported in the original units; binned: exact, see the module docstring).
       mask, sample_weight, ignore_index: as in :func:`roc_curve`.
 
     Returns:
@@ -321,8 +373,9 @@ def precision_recall_curve(preds: Any, targets: Any, *, task: str = "binary", nu
 
 
 def auroc(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
-          thresholds: Any = None, average: Any = "macro", from_logits: bool = False, mask: Any = None,
-          sample_weight: Any = None, ignore_index: int | None = None) -> jax.Array:
+          thresholds: Any = None, average: Any = "macro", from_logits: bool = False,
+          lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None,
+          ignore_index: int | None = None) -> jax.Array:
     r"""Area under the ROC curve (trapezoidal; exact or binned).
 
     .. math:: \mathrm{AUROC} = \sum_k (\mathrm{FPR}_k - \mathrm{FPR}_{k-1})
@@ -332,8 +385,8 @@ def auroc(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | 
     probability that a positive outscores a negative, ties counting ½.
 
     Args:
-      preds, targets, task, num_classes, thresholds, from_logits, mask,
-      sample_weight, ignore_index: as :func:`roc_curve`.
+      preds, targets, task, num_classes, thresholds, from_logits,
+      lower_is_positive, mask, sample_weight, ignore_index: as :func:`roc_curve`.
       average: multiclass (one-vs-rest) / multi-label: ``"macro"`` (mean over
         classes), ``"weighted"`` (by weighted positive count), ``"micro"``
         (one problem over all (element, class) pairs), ``None`` (``[K]``).
@@ -360,7 +413,7 @@ def auroc(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | 
 
 def average_precision(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
                       thresholds: Any = None, average: Any = "macro", from_logits: bool = False,
-                      mask: Any = None, sample_weight: Any = None,
+                      lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None,
                       ignore_index: int | None = None) -> jax.Array:
     r"""Average precision: step-wise area under the PR curve, no interpolation.
 
@@ -376,6 +429,9 @@ def average_precision(preds: Any, targets: Any, *, task: str = "binary", num_cla
       thresholds: ``None`` (exact), an int ``n`` or an increasing ``[T]`` array (binned).
       average: ``"macro"``, ``"weighted"``, ``"micro"`` or ``None`` (as :func:`auroc`).
       from_logits: apply sigmoid / softmax to ``preds`` first.
+      lower_is_positive: distance-like scores, a lower score means positive:
+        positive iff ``score <= threshold`` (exact: ranks ``-score``, thresholds
+        reported in the original units; binned: exact, see the module docstring).
       mask, sample_weight, ignore_index: as in :func:`roc_curve`.
 
     Returns:

@@ -325,10 +325,7 @@ class ROC(_Curve):
 
     def compute(self, state: State) -> _curves.RocCurve:
         if self.thresholds is not None:
-            micro = self.average == "micro"
-            fpr, tpr, th = _binned.binned_roc(state, self._thr(), micro)
-            out = _curves.RocCurve(fpr, tpr, th, jnp.ones(fpr.shape, bool))
-            return jax.tree.map(lambda a: a[0], out) if (self.task == "binary" or micro) else out
+            return _curves.binned_roc_result(state, self._thr(), task=self.task, average=self.average)
         kw, overflow = self._buffer_inputs(state)
         return self._nan_if(overflow, _curves.roc_curve(**kw, average=self.average))
 
@@ -362,10 +359,7 @@ class PRCurve(_Curve):
 
     def compute(self, state: State) -> _curves.PrecisionRecallCurve:
         if self.thresholds is not None:
-            micro = self.average == "micro"
-            pr, rc, th = _binned.binned_pr_curve(state, self._thr(), micro)
-            out = _curves.PrecisionRecallCurve(pr, rc, th, jnp.ones(pr.shape, bool))
-            return jax.tree.map(lambda a: a[0], out) if (self.task == "binary" or micro) else out
+            return _curves.binned_pr_result(state, self._thr(), task=self.task, average=self.average)
         kw, overflow = self._buffer_inputs(state)
         return self._nan_if(overflow, _curves.precision_recall_curve(**kw, average=self.average))
 

@@ -16,6 +16,9 @@ _TORCH_TO_NP = {
     torch.float64: np.float64, torch.int64: np.int64, torch.complex128: np.complex128,
     torch.uint64: np.uint64,
 }
+# dtypes JAX imports unchanged whatever jax_enable_x64 says (the fast path of to_jax)
+_KEPT_DTYPES = frozenset({torch.float32, torch.float16, torch.bfloat16, torch.int32, torch.int16,
+                          torch.int8, torch.uint8, torch.bool, torch.complex64})
 _NP_TO_TORCH = {np.dtype(np.int32): torch.int32, np.dtype(np.uint32): torch.uint32,
                 np.dtype(np.float32): torch.float32, np.dtype(np.complex64): torch.complex64}
 
@@ -133,6 +136,11 @@ def to_jax(tensor: Any, *, copy: bool | None = None, name: str = "tensor") -> ja
     if not isinstance(tensor, torch.Tensor):
         return _interop.to_jax(tensor, copy=copy, name=name)
     t = tensor.detach()
+    if (copy is None and t.device.type == "cpu" and t.dtype in _KEPT_DTYPES
+            and t.layout == torch.strided and t.is_contiguous() and not t.is_conj()
+            and not t.is_neg() and t.numel()):
+        # The common case (a contiguous CPU tensor JAX keeps as is): straight to DLPack.
+        return _interop.import_dlpack(t, copy=None, expected_ptr=t.data_ptr(), name=name)
     if copy is False:
         why = copy_reason(t)
         if why is not None:
@@ -197,6 +205,13 @@ def from_jax(array: Any, like: torch.Tensor | torch.device | str | None = None, 
     """
     if not isinstance(array, jax.Array):
         array = jnp.asarray(array)
+    like_device = like.device if isinstance(like, torch.Tensor) else like
+    if not copy and array.size and (like_device is None or (isinstance(like_device, torch.device)
+                                                            and like_device.type == "cpu")):
+        devices = array.devices()
+        if len(devices) == 1 and next(iter(devices)).platform == "cpu":
+            # The common case (a CPU result back to CPU torch): one DLPack hop, no device logic.
+            return torch.from_dlpack(_interop.export_dlpack(array))
     device = None
     if like is not None:
         device = like.device if isinstance(like, torch.Tensor) else torch.device(like)
@@ -210,7 +225,7 @@ def from_jax(array: Any, like: torch.Tensor | torch.device | str | None = None, 
         return torch.empty(array.shape, dtype=getattr(torch, array.dtype.name), device=dev)
     dev = device if device is not None else _torch_device(next(iter(array.devices())))
     with _cuda_device(dev):
-        t = torch.from_dlpack(array)
+        t = torch.from_dlpack(_interop.export_dlpack(array) if dev.type == "cpu" else array)
     return t.clone() if copy else t
 
 

@@ -27,6 +27,8 @@ def _convert(call: _interop.Call) -> list[jax.Array]:
 
 def tree_from_jax(tree: Any, like: torch.Tensor | None) -> Any:
     """Every ``jax.Array`` in a pytree (tuple, dict, NamedTuple, …) as a torch tensor."""
+    if isinstance(tree, jax.Array):  # the common case: one array (skip the tree walk)
+        return from_jax(tree, like)
     return jax.tree_util.tree_map(
         lambda x: from_jax(x, like) if isinstance(x, jax.Array) else x, tree)
 
@@ -50,12 +52,15 @@ class _JaxVjp(torch.autograd.Function):
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad):
-        cotangent = to_jax(grad.contiguous(), name="grad_output").astype(ctx.out_dtype)
-        grads = ctx.pullback(cotangent)
+        cotangent = to_jax(grad.contiguous(), name="grad_output")
+        if cotangent.dtype != ctx.out_dtype:
+            cotangent = cotangent.astype(ctx.out_dtype)
+        grads = ctx.pullback(cotangent)  # the residuals saved by forward's jax.vjp: no re-run
         ctx.pullback = None  # free the residuals
         result: list[Any] = [None] * (3 + ctx.n)
         for i, g, (device, dtype) in zip(ctx.diff, grads, ctx.targets):
-            result[3 + i] = from_jax(g, device).to(dtype)
+            t = from_jax(g, device)
+            result[3 + i] = t if t.dtype == dtype else t.to(dtype)
         return tuple(result)
 
 

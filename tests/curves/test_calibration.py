@@ -63,3 +63,33 @@ def test_reliability_diagram_and_jit():
     eager = M.calibration_error(p, y, n_bins=10)
     np.testing.assert_allclose(float(jax.jit(lambda a, b: M.calibration_error(a, b, n_bins=10))(p, y)),
                                float(eager), rtol=1e-6)
+
+
+def test_additive_api_equals_one_shot_and_streams():
+    from maskjax.metrics import _calibration as cal
+
+    rng = np.random.default_rng(7)
+    logits = rng.normal(size=(300, 5)).astype(np.float32)
+    y = rng.integers(0, 5, 300)
+    w = rng.random(300).astype(np.float32)
+    kw = dict(task="multiclass", n_bins=10, from_logits=True)
+    s = cal.calibration_update(logits, y, sample_weight=w, **kw)
+    assert set(s) == {"weight", "confidence", "accuracy"} and s["weight"].shape == (11,)
+    for norm in ("l1", "l2", "max"):   # one-shot functions are built on the split: bit-identical
+        assert float(cal.calibration_compute(s, norm)) == float(M.calibration_error(logits, y, sample_weight=w,
+                                                                                    norm=norm, **kw))
+    d, d1 = cal.reliability_from_state(s), M.reliability_diagram(logits, y, sample_weight=w, **kw)
+    for a, b in zip(d, d1):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # Streaming: the sum of per-batch states gives the one-shot value (up to addition order).
+    acc = cal.calibration_init(10)
+    for i in range(0, 300, 70):
+        inc = jax.jit(lambda a, b, c: cal.calibration_update(a, b, sample_weight=c, **kw))(
+            logits[i:i + 70], y[i:i + 70], w[i:i + 70])
+        acc = jax.tree.map(jnp.add, acc, inc)
+    np.testing.assert_allclose(float(cal.calibration_compute(acc, "l2")),
+                               float(M.calibration_error(logits, y, sample_weight=w, norm="l2", **kw)), rtol=1e-5)
+    with pytest.raises(TypeError, match="calibration state"):
+        cal.calibration_compute({"weight": s["weight"]})
+    with pytest.raises(ValueError, match="norm"):
+        cal.calibration_compute(s, "l3")
