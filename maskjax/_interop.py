@@ -173,25 +173,27 @@ def _lean_cpu_importer() -> Callable[[Any], jax.Array] | None:
         from jax._src import dlpack as _jdl
 
         to_buffer = _jdl._jax.dlpack_managed_tensor_to_buffer
-        versioned = _jdl.jaxlib_extension_version >= 467
         cpu = jax.devices("cpu")[0]
-
-        if versioned:
-            def lean(capsule):
-                return to_buffer(capsule, cpu, None, None, _DL_CPU)
-        else:
-            def lean(capsule):
-                return to_buffer(capsule, cpu, None, None)
-
-        probe = np.arange(7, dtype=np.float32)
-        got = lean(probe.__dlpack__())
-        if not (isinstance(got, jax.Array) and got.dtype == probe.dtype and got.shape == probe.shape
-                and np.array_equal(np.asarray(got), probe)):
-            return None
-        return lean
-    except Exception:  # noqa: BLE001 - any mismatch: use the public path
-        log.debug("maskjax: lean DLPack import unavailable; using jax.dlpack.from_dlpack.")
+    except Exception:  # noqa: BLE001 - no such entry point: use the public path
         return None
+
+    def lean5(capsule):  # jaxlib >= 0.8 (extension version >= 467): device type argument
+        return to_buffer(capsule, cpu, None, None, _DL_CPU)
+
+    def lean4(capsule):
+        return to_buffer(capsule, cpu, None, None)
+
+    for lean in (lean5, lean4):
+        try:
+            probe = np.arange(7, dtype=np.float32)
+            got = lean(probe.__dlpack__())
+            if (isinstance(got, jax.Array) and got.dtype == probe.dtype and got.shape == probe.shape
+                    and np.array_equal(np.asarray(got), probe)):
+                return lean
+        except Exception:  # noqa: BLE001 - signature mismatch: try the next / public path
+            continue
+    log.debug("maskjax: lean DLPack import unavailable; using jax.dlpack.from_dlpack.")
+    return None
 
 
 @functools.lru_cache(maxsize=1)

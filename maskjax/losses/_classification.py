@@ -204,8 +204,9 @@ def _multilabel_cw(class_weight: Any, preds: jax.Array, targets: jax.Array) -> j
 
 def binary_cross_entropy(preds: Any, targets: Any, *, from_logits: bool = True,
                          pos_weight: Any = None, class_weight: Any = None,
-                         label_smoothing: float = 0.0, mask: Any = None,
-                         sample_weight: Any = None, reduction: str = "mean") -> jax.Array:
+                         label_smoothing: float = 0.0, ignore_index: int | None = None,
+                         mask: Any = None, sample_weight: Any = None,
+                         reduction: str = "mean") -> jax.Array:
     r"""Element-wise sigmoid cross-entropy (binary and multi-label).
 
     With :math:`\tilde y = (1 - \varepsilon) y + \varepsilon / 2` (TF / Keras
@@ -236,6 +237,8 @@ def binary_cross_entropy(preds: Any, targets: Any, *, from_logits: bool = True,
       class_weight: optional ``[L]`` per-label weights or ``[L, 2]``
         (negative, positive) weights, looked up by the unsmoothed target.
       label_smoothing: ``ε`` in ``[0, 1]``.
+      ignore_index: a target value (e.g. ``-1`` for "label unknown", as
+        torchmetrics' multi-label convention) whose elements count nowhere.
       mask: bool or 0/1 broadcast from the left to ``preds.shape``.
       sample_weight: floats broadcast from the left to ``preds.shape``.
       reduction: see :func:`maskjax.reduce`.
@@ -259,7 +262,7 @@ def binary_cross_entropy(preds: Any, targets: Any, *, from_logits: bool = True,
     """
     preds = float_preds(preds)
     dtype = preds.dtype
-    targets = float_targets(targets, dtype)
+    targets, valid = _binary_targets(targets, dtype, ignore_index)
     _checks.check_same_shape(preds, targets, "preds", "targets")
     check_bool_flag(from_logits, "from_logits")
     eps = check_label_smoothing(label_smoothing)
@@ -284,12 +287,23 @@ def binary_cross_entropy(preds: Any, targets: Any, *, from_logits: bool = True,
     if cwe is not None:
         loss = loss * cwe
     return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction,
-                  element_weight=cwe)
+                  element_weight=cwe, valid=valid)
+
+
+def _binary_targets(targets: Any, dtype: Any, ignore_index: int | None) -> tuple[jax.Array, Any]:
+    """0/1 (or soft) targets as ``dtype``, and where they are not ``ignore_index`` (None: all)."""
+    raw = _checks.as_array(targets, "targets")
+    if ignore_index is None:
+        return float_targets(raw, dtype), None
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
+        raise TypeError(f"`ignore_index` must be an int or None, got {ignore_index!r}.")
+    valid = raw != ignore_index
+    return float_targets(jnp.where(valid, raw, jnp.zeros((), raw.dtype)), dtype), valid
 
 
 def focal_loss(preds: Any, targets: Any, *, alpha: float | None = None, gamma: float = 2.0,
-               from_logits: bool = True, mask: Any = None, sample_weight: Any = None,
-               reduction: str = "mean") -> jax.Array:
+               from_logits: bool = True, ignore_index: int | None = None, mask: Any = None,
+               sample_weight: Any = None, reduction: str = "mean") -> jax.Array:
     r"""Sigmoid focal loss (Lin et al., 2017), element-wise.
 
     .. math::
@@ -312,6 +326,7 @@ def focal_loss(preds: Any, targets: Any, *, alpha: float | None = None, gamma: f
       alpha: ``None`` or a float in ``[0, 1]`` weighting positives.
       gamma: focusing exponent ``>= 0``.
       from_logits: ``True``: ``preds`` are logits.
+      ignore_index: a target value whose elements count nowhere.
       mask, sample_weight: broadcast from the left to ``preds.shape``.
       reduction: see :func:`maskjax.reduce`.
 
@@ -328,7 +343,7 @@ def focal_loss(preds: Any, targets: Any, *, alpha: float | None = None, gamma: f
     """
     preds = float_preds(preds)
     dtype = preds.dtype
-    y = float_targets(targets, dtype)
+    y, valid = _binary_targets(targets, dtype, ignore_index)
     _checks.check_same_shape(preds, y, "preds", "targets")
     check_bool_flag(from_logits, "from_logits")
     gamma = _checks.check_static_float(gamma, "gamma", 0.0)
@@ -341,7 +356,7 @@ def focal_loss(preds: Any, targets: Any, *, alpha: float | None = None, gamma: f
     loss = ce * jnp.exp(gamma * log_1m_pt) if gamma != 0.0 else ce
     if alpha is not None:
         loss = (alpha * y + (1.0 - alpha) * (1.0 - y)) * loss
-    return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction)
+    return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction, valid=valid)
 
 
 def multi_positive_cross_entropy(preds: Any, targets: Any, *, axis: int = -1,

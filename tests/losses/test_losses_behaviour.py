@@ -255,3 +255,21 @@ def test_mean_is_weighted_average_of_none(mask_bits, weights):
     expected = none.sum() / den if den else 0.0
     got = losses.cross_entropy(x, y, class_weight=cw, mask=m, sample_weight=w)
     np.testing.assert_allclose(got, expected, rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("loss_name", ["binary_cross_entropy", "focal_loss"])
+@pytest.mark.parametrize("ignore", [-1, 255])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "sum_over_batch_size"])
+def test_binary_ignore_index_equals_masking(loss_name, ignore, reduction):
+    fn = getattr(losses, loss_name)
+    rng = np.random.default_rng(3)
+    logits = rng.normal(size=(5, 4)).astype(np.float32)
+    y = rng.integers(0, 2, (5, 4))
+    unknown = rng.random((5, 4)) < 0.3
+    y_ignored = np.where(unknown, ignore, y)
+    got = fn(logits, y_ignored, ignore_index=ignore, reduction=reduction)
+    want = fn(logits, y, mask=~unknown, reduction=reduction)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    # All ignored: 0 with a zero, finite gradient.
+    g = jax.grad(lambda x: fn(x, np.full((5, 4), ignore), ignore_index=ignore, reduction=reduction))(logits)
+    assert np.all(np.asarray(g) == 0)
