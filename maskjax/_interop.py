@@ -169,6 +169,10 @@ def _lean_cpu_importer() -> Callable[[Any], jax.Array] | None:
     checked once by a self-test; if anything differs (another jaxlib) the
     public ``jax.dlpack.from_dlpack`` is used instead.
     """
+    if jax.default_backend() != "cpu":
+        # Only when the CPU is JAX's backend: with a GPU backend, CPU results of this private path
+        # segfaulted on an H200 (jax 0.11.2); the public path is used there.
+        return None
     try:
         from jax._src import dlpack as _jdl
 
@@ -205,6 +209,8 @@ def _lean_cpu_exporter() -> Callable[[jax.Array], Any] | None:
     directly for a single-device CPU array (no stream on CPU). Self-tested once;
     ``None`` (use the public ``__dlpack__``) if the entry point differs.
     """
+    if jax.default_backend() != "cpu":  # see _lean_cpu_importer
+        return None
     try:
         from jax._src import dlpack as _jdl
 

@@ -222,6 +222,10 @@ def _multilabel_counts_blocked(raw: dict, num_classes: int | None) -> Counts | N
     ``format_inputs`` and :func:`_dense_counts`); int32 counts are identical, float32 ones
     differ only by summation order. ``None`` when the inputs do not split into rows.
     """
+    if jax.default_backend() != "cpu":
+        # The row loop is a CPU cache trick; on an H200 it is sequential and slow (W5: 10.1 ms vs
+        # 0.74 ms for the dense column sums, bench/RESULTS_gpu.md), so GPUs/TPUs take the dense path.
+        return None
     preds, targets = raw["preds"], raw["targets"]
     lead, num_labels = tuple(preds.shape[:-1]), preds.shape[-1]
     n = 1
