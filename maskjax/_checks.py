@@ -81,6 +81,22 @@ def check_choice(value: Any, name: str, allowed: Iterable[Any]) -> None:
         raise ValueError(f"`{name}` must be one of {allowed}, got {value!r}.")
 
 
+def check_bool(value: Any, name: str) -> bool:
+    """A static Python bool (``np.bool_`` accepted), else ``TypeError`` naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be a Python bool, got {type(value).__name__} {value!r}.")
+    return bool(value)
+
+
+def check_ignore_index(ignore_index: Any) -> int | None:
+    """``ignore_index``: a static int (any value, e.g. -100 or 255) or None."""
+    if ignore_index is None:
+        return None
+    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"`ignore_index` must be an int or None, got {ignore_index!r}.")
+    return int(ignore_index)
+
+
 def check_static_int(value: Any, name: str, minimum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"`{name}` must be a Python int, got {type(value).__name__} {value!r}.")

@@ -90,10 +90,9 @@ def check_class_weight(class_weight: Any, num_classes: int, name: str = "class_w
 
 def not_ignored(labels: jax.Array, ignore_index: int | None) -> jax.Array:
     """Bool array: ``True`` where ``labels != ignore_index`` (all ``True`` if None)."""
+    ignore_index = _checks.check_ignore_index(ignore_index)
     if ignore_index is None:
         return jnp.ones(labels.shape, bool)
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-        raise TypeError(f"`ignore_index` must be an int or None, got {ignore_index!r}.")
     return labels != ignore_index
 
 

@@ -293,11 +293,9 @@ def binary_cross_entropy(preds: Any, targets: Any, *, from_logits: bool = True,
 def _binary_targets(targets: Any, dtype: Any, ignore_index: int | None) -> tuple[jax.Array, Any]:
     """0/1 (or soft) targets as ``dtype``, and where they are not ``ignore_index`` (None: all)."""
     raw = _checks.as_array(targets, "targets")
-    if ignore_index is None:
+    if _checks.check_ignore_index(ignore_index) is None:
         return float_targets(raw, dtype), None
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-        raise TypeError(f"`ignore_index` must be an int or None, got {ignore_index!r}.")
-    valid = raw != ignore_index
+    valid = not_ignored(raw, ignore_index)
     return float_targets(jnp.where(valid, raw, jnp.zeros((), raw.dtype)), dtype), valid
 
 

@@ -43,10 +43,7 @@ def float_targets(targets: Any, dtype: Any, name: str = "targets") -> jax.Array:
     return targets.astype(dtype)
 
 
-def check_bool_flag(value: Any, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"`{name}` must be a Python bool, got {type(value).__name__} {value!r}.")
-    return value
+check_bool_flag = _checks.check_bool
 
 
 def check_label_smoothing(value: Any) -> float:

@@ -84,8 +84,7 @@ def best_threshold(preds: Any, targets: Any, *, task: str = "binary", criterion:
             raise ValueError("criterion='precision_at_recall' needs `min_recall` (a float in [0, 1]).")
         min_recall = _checks.check_static_float(min_recall, "min_recall", 0.0, 1.0)
     from_logits = ci.check_from_logits(from_logits)
-    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
-        raise TypeError(f"`ignore_index` must be an int or None, got {ignore_index!r}.")
+    ignore_index = _checks.check_ignore_index(ignore_index)
     return _best(_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
                  _checks.as_optional_array(mask, "mask"), _checks.as_optional_array(sample_weight, "sample_weight"),
                  task=task, criterion=criterion, beta=beta, min_precision=min_precision, min_recall=min_recall,

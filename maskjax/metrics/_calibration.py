@@ -95,8 +95,7 @@ def calibration_update(preds: Any, targets: Any, *, task: str = "binary", num_cl
     task = ci.check_task(task)
     n_bins = _checks.check_static_int(n_bins, "n_bins", minimum=1)
     from_logits = ci.check_from_logits(from_logits)
-    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
-        raise TypeError(f"`ignore_index` must be an int or None, got {ignore_index!r}.")
+    ignore_index = _checks.check_ignore_index(ignore_index)
     if num_classes is not None:
         num_classes = _checks.check_static_int(num_classes, "num_classes", minimum=1)
     return _sums(_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),

@@ -29,6 +29,7 @@ import numpy as np
 
 from maskjax import _checks
 from maskjax._weighting import fold_mask_and_weight, not_ignored, weight_dtype
+from maskjax.metrics import _format
 
 TASKS = ("binary", "multiclass", "multilabel")
 AVERAGES = ("macro", "micro", "weighted", None)
@@ -42,23 +43,13 @@ class Problems(NamedTuple):
     weights: jax.Array
 
 
-def check_task(task: Any) -> str:
-    _checks.check_choice(task, "task", TASKS)
-    return task
+check_task = _format.check_task
+check_flag = _checks.check_bool
 
 
 def check_average(average: Any, allowed=AVERAGES) -> Any:
-    if average == "none":
-        average = None
-    _checks.check_choice(average, "average", allowed)
-    return average
-
-
-def check_flag(value: Any, name: str) -> bool:
-    """A static Python bool (``np.bool_`` accepted), else ``TypeError`` naming ``name``."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be a Python bool, got {type(value).__name__} {value!r}.")
-    return bool(value)
+    """``average`` in ``allowed`` (``"none"`` means ``None``); the confusion metrics' check."""
+    return _format.check_average(average, "multiclass", allowed)
 
 
 def check_from_logits(from_logits: Any) -> bool:

@@ -265,8 +265,7 @@ def _call(kind, preds, targets, *, task, num_classes, thresholds, average, from_
         average = ci.check_average(average) if task != "binary" else "macro"
     from_logits = ci.check_from_logits(from_logits)
     lower_is_positive = ci.check_flag(lower_is_positive, "lower_is_positive")
-    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
-        raise TypeError(f"`ignore_index` must be an int or None, got {ignore_index!r}.")
+    ignore_index = _checks.check_ignore_index(ignore_index)
     if num_classes is not None:
         num_classes = _checks.check_static_int(num_classes, "num_classes", minimum=1)
     thr = None if thresholds is None else _binned.binned_thresholds(thresholds)

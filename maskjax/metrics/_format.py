@@ -112,12 +112,7 @@ def check_absent_classes(absent_classes: Any) -> str:
     return absent_classes
 
 
-def check_ignore_index(ignore_index: Any) -> int | None:
-    if ignore_index is None:
-        return None
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
-        raise TypeError(f"`ignore_index` must be an int or None, got {ignore_index!r}.")
-    return int(ignore_index)
+check_ignore_index = _checks.check_ignore_index
 
 
 def check_num_classes(num_classes: Any, task: str) -> int | None:

@@ -110,8 +110,7 @@ class _Confusion(Metric):
         object.__setattr__(self, "threshold", _static_tuple(self.threshold, "threshold"))
         object.__setattr__(self, "class_weight", _static_tuple(self.class_weight, "class_weight"))
         for flag in ("from_logits", "lower_is_positive", "validate"):
-            if not isinstance(getattr(self, flag), (bool, np.bool_)):
-                raise TypeError(f"`{flag}` must be a Python bool, got {getattr(self, flag)!r}.")
+            _checks.check_bool(getattr(self, flag), flag)
         if self.task == "multilabel" and self.num_classes is None:
             raise ValueError("task='multilabel' needs `num_classes` (the number of labels L) to "
                              "fix the state shape before any data is seen.")
