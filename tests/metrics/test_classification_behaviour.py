@@ -319,6 +319,7 @@ def test_seed_thresholded_accuracy_of_siamese_distances():
     d = np.array([1.5, 0.7, 0.1, 0.3, 3.2], np.float32)
     same = np.array([1, 0, 0, 1, 0])
     got = M.accuracy(d, same, task="binary", threshold=0.5, lower_is_positive=True)
+    # d < .5 → predicted "same": [0, 0, 1, 1, 0] vs y [1, 0, 0, 1, 0]: right at 1, 3, 4 → 3/5.
     assert round(float(got), 6) == 0.6
 
 
