@@ -216,7 +216,7 @@ def _run(preds, targets, mask, sample_weight, thr, *, kind, task, num_classes, a
         if kind == "roc":
             return binned_roc_result(state, thr, task=task, average=average, lower_is_positive=lower_is_positive)
         return binned_pr_result(state, thr, task=task, average=average, lower_is_positive=lower_is_positive)
-    c = _exact.sorted_counts(p.scores, p.labels, p.weights)
+    c = _exact.sorted_counts(p.scores, p.labels, p.weights, unit_weights=sample_weight is None)
     if kind == "auroc":
         return ci.reduce_classes(_exact.auroc_from_counts(c), c.n_pos, average, task)
     if kind == "ap":

@@ -80,6 +80,69 @@ def test_binary_masked_equals_sliced(seed, n_kept, levels, zero_w):
     close(-np.sum(np.diff(np.asarray(pr.recall)) * np.asarray(pr.precision)[:-1]), ap)
 
 
+@jax.jit
+def _unweighted_auroc(s, y, m):
+    return M.auroc(s, y, mask=m)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), n_kept=st.integers(0, N), levels=st.sampled_from([2, 5, 50, 10_000]),
+       sign=st.sampled_from(["probabilities", "non-positive", "mixed"]))
+def test_unweighted_host_route_masked_equals_sliced(seed, n_kept, levels, sign):
+    # No sample_weight: the single-device CPU runtime takes the uint32 route (non-negative
+    # scores packed by XLA, negative ones packed on the host), with exact ±0 ties across signs.
+    rng, s, _ = tied_data(seed, N, levels=levels, weighted=False)
+    y = binary_targets(rng, s)
+    if sign == "non-positive":
+        s = -s
+    elif sign == "mixed":
+        s = (s - 0.5) * np.float32(40)
+        s[rng.random(N) < 0.1] = -0.0
+    m = np.zeros(N, bool)
+    m[rng.permutation(N)[:n_kept]] = True
+    ys, ss = y[m], s[m]
+    ref = oc.sk_auroc("binary", ys, ss) if 0 < ys.sum() < len(ys) else np.nan   # one class: nan
+    close(_unweighted_auroc(s, y, m), ref)
+    close(_unweighted_auroc(np.full(N, s[0]), y, m), 0.5 if 0 < ys.sum() < len(ys) else np.nan)   # one tie group
+
+
+def test_unweighted_host_route_agrees_with_weighted_routes():
+    from maskjax.metrics import _exact
+    rng, s, _ = tied_data(12, 3000, k=3, levels=30, weighted=False)
+    s = (s - 0.3).T.copy()          # [K, M], mixed signs
+    y = binary_targets(rng, s + 0.3)
+    w = (rng.random(s.shape) < 0.9).astype(np.float32)     # 0/1 weights: masked elements
+    args = jnp.asarray(s), jnp.asarray(y), jnp.asarray(w)
+    unit = _exact.auroc_from_counts(_exact.sorted_counts(*args, unit_weights=True))
+    cosort = _exact.auroc_from_counts(_exact.sorted_counts(*args))
+    xla = _exact.auroc_from_counts(_exact.sorted_counts(*args, "xla"))
+    close(unit, [oc.sk_auroc("binary", y[k][w[k] > 0], s[k][w[k] > 0]) for k in range(3)], 1e-6)
+    close(unit, cosort, 1e-6)
+    close(unit, xla, 1e-6)
+
+
+@pytest.mark.parametrize("n", [1, 1023, 1024, 1025, 3 * 256 * 1024 + 7])
+def test_position_sum_is_exact_across_blocks_and_chunks(n):
+    from maskjax.metrics import _exact
+    bits = np.random.default_rng(n).random(n) < 0.5
+    pos = np.flatnonzero(bits)
+    assert _exact._count_and_position_sum(bits) == (len(pos), int(pos.sum()))
+
+
+def test_host_chunks_and_two_thread_sort_match_sklearn(monkeypatch):
+    # Shrink the host's chunk and parallel-sort sizes so that tie groups straddle chunk
+    # boundaries and the partition + two-thread sort runs, on data sklearn checks quickly.
+    from maskjax.metrics import _exact
+    monkeypatch.setattr(_exact, "_AUROC_CHUNK", 37)
+    monkeypatch.setattr(_exact, "_PARALLEL_SORT_MIN", 64)
+    rng, s, w = tied_data(13, 3000, levels=300)
+    y = binary_targets(rng, s)
+    m = rng.random(3000) < 0.9
+    close(M.auroc(s, y, mask=m, sample_weight=w), oc.sk_auroc("binary", y[m], s[m], w[m]))
+    close(M.auroc(s - 0.5, y, mask=m), oc.sk_auroc("binary", y[m], s[m]))
+    close(M.average_precision(s, y, mask=m, sample_weight=w), oc.sk_ap("binary", y[m], s[m], w[m]))
+
+
 def test_padded_layout():
     s = jnp.array([.1, .4, .35, .8, .4, .9])
     y = jnp.array([0, 0, 1, 1, 1, 0])
@@ -153,6 +216,8 @@ def test_jit_equals_eager_and_vmap():
     close(jax.jit(lambda a, b, c: M.auroc(a, b, sample_weight=c))(s, y, w), eager, 1e-6)
     batched = jax.vmap(lambda a, b: M.average_precision(a, b))(jnp.stack([s, s[::-1]]), jnp.stack([y, y]))
     close(batched, [oc.sk_ap("binary", y, s), oc.sk_ap("binary", y, s[::-1])])
+    batched = jax.vmap(lambda a, b: M.auroc(a, b))(jnp.stack([s, s[::-1]]), jnp.stack([y, y]))
+    close(batched, [oc.sk_auroc("binary", y, s), oc.sk_auroc("binary", y, s[::-1])])
 
 
 # ----------------------------------------------------------------- multiclass / multilabel
