@@ -21,12 +21,10 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import os
-import threading
-
 import numpy as np
 
 from maskjax._safe_divide import safe_divide
+from maskjax.metrics._host_call import host_in_place
 
 
 class SortedCounts(NamedTuple):
@@ -88,36 +86,22 @@ def _from_sortable_int(k: jax.Array, dtype) -> jax.Array:
 # Measured (N=5M, 4-decimal ties, 2-core EPYC, same run): weighted AUROC 273 → 142 → ~75 ms
 # (np.sort f32 23 ms; uint64 keys sort the same, kind="stable" is 5× slower).
 
-# A median partition and the two halves sorted on two threads (NumPy releases the GIL) beat one
-# np.sort from about a million elements: at 5M, int64 75 → 49 ms, uint32 25 → 16 ms.
-_PARALLEL_SORT_MIN = 1 << 20
-
-
-def _sort_rows(flat: np.ndarray) -> np.ndarray:
-    """Sorted copy of ``[R, M]`` along the last axis; long rows split over two threads."""
-    m = flat.shape[-1]
-    if m < _PARALLEL_SORT_MIN or (os.cpu_count() or 1) < 2:
-        return np.sort(flat, axis=-1)
-    half = m // 2
-    out = np.partition(flat, half, axis=-1)
-    for row in out:
-        worker = threading.Thread(target=row[:half].sort)
-        worker.start()
-        row[half:].sort()
-        worker.join()
-    return out
-
-
 def _host_sort(packed):
-    """``[..., M, 2]`` int32 pairs → sorted int64 ``[R, M]`` (rows flattened) and the leading shape."""
-    packed = np.ascontiguousarray(packed, dtype=np.int32)
+    """``[..., M, 2]`` int32 pairs → int64 ``[R, M]`` (rows flattened) sorted in place, and the leading shape.
+
+    Sorts ``packed``'s own memory when it is writable (a scratch buffer), a copy otherwise.
+    """
+    packed = np.asarray(packed)
+    if not (packed.flags.writeable and packed.flags.c_contiguous and packed.dtype == np.int32):
+        packed = np.array(packed, dtype=np.int32, order="C")
     lead, m = packed.shape[:-2], packed.shape[-2]
     if np.little_endian:
         flat = packed.reshape(-1, m * 2).view(np.int64)
     else:  # pragma: no cover - big-endian hosts
         flat = (packed[..., 1].astype(np.int64) << 32) | packed[..., 0].view(np.uint32).astype(np.int64)
         flat = flat.reshape(-1, m)
-    return _sort_rows(flat), lead, m
+    flat.sort(axis=-1)
+    return flat, lead, m
 
 
 def _split(row):
@@ -153,16 +137,15 @@ def _weighted_auroc_row(row: np.ndarray) -> float:
     area = w_pos = w_neg = 0.0
     bounds = []
     for a in range(0, len(row), _AUROC_CHUNK):
-        p = pw[a:a + _AUROC_CHUNK + 1]        # one element of overlap for the boundary test
-        k = key[a:a + _AUROC_CHUNK + 1]
-        neg = np.maximum(p[:_AUROC_CHUNK], np.float32(0))
-        cum_pos = np.cumsum(np.maximum(-p[:_AUROC_CHUNK], np.float32(0)), dtype=np.float64)
-        cum_pos += w_pos
-        area += float(np.dot(neg, cum_pos))
-        w_pos, w_neg = float(cum_pos[-1]), w_neg + float(neg.sum(dtype=np.float64))
-        sign = np.signbit(p)
-        bounds.append(np.flatnonzero((k[1:] == k[:-1]) & sign[1:] & ~sign[:-1]) + a)
-    b = np.concatenate(bounds)
+        p = np.ascontiguousarray(pw[a:a + _AUROC_CHUNK])
+        neg = np.maximum(p, np.float32(0))
+        cum_pos = np.cumsum(neg - p, dtype=np.float64)      # neg − p = max(−p, 0), exactly
+        neg_sum = float(neg.sum(dtype=np.float64))
+        area += float(np.dot(neg, cum_pos)) + w_pos * neg_sum
+        w_pos, w_neg = w_pos + float(cum_pos[-1]), w_neg + neg_sum
+        r = row[a:a + _AUROC_CHUNK + 1]                  # one element of overlap for the boundary test
+        bounds.append(np.flatnonzero(((r[1:] ^ r[:-1]) >> 31) == 1) + a)   # same key, sign 0 → 1
+    b = np.concatenate(bounds) if bounds else np.zeros(0, np.int64)
     if len(b):
         k = key[b].astype(np.int64)
         start = np.searchsorted(row, k << 32)
@@ -264,8 +247,8 @@ def _low_bits(q: np.ndarray) -> np.ndarray:
 
 
 # Σ of the set-bit positions as a blocked float32 matmul with ``[1, j]`` columns (exact: a block's
-# sums stay below 2**24), chunked so temporaries stay in cache: 5 ms at N=5M, where
-# ``np.flatnonzero`` of random bits took 19 ms (branch mispredictions).
+# sums stay below 2**24): 2 ms at N=5M, where ``np.flatnonzero`` of random bits took 19 ms (branch
+# mispredictions). The Mann–Whitney pass runs in chunks so that its temporaries stay in cache.
 _BLOCK = 1024
 _BLOCK_COLUMNS = np.stack([np.ones(_BLOCK, np.float32), np.arange(_BLOCK, dtype=np.float32)], axis=1)
 _CHUNK = 256 * _BLOCK
@@ -273,34 +256,36 @@ _CHUNK = 256 * _BLOCK
 
 def _count_and_position_sum(bits: np.ndarray) -> tuple[int, int]:
     """``bits`` bool ``[M]`` → (number set, Σ of their positions), exactly."""
-    count = total = 0
-    for start in range(0, len(bits), _CHUNK):
-        chunk = bits[start:start + _CHUNK]
-        rows = len(chunk) // _BLOCK
-        per_row = (chunk[:rows * _BLOCK].view(np.uint8).reshape(rows, _BLOCK).astype(np.float32)
-                   @ _BLOCK_COLUMNS).astype(np.int64)
-        tail = np.flatnonzero(chunk[rows * _BLOCK:]) + rows * _BLOCK
-        row_start = np.arange(rows, dtype=np.int64) * _BLOCK
-        n = int(per_row[:, 0].sum()) + len(tail)
-        count += n
-        total += int(per_row[:, 0] @ row_start + per_row[:, 1].sum() + tail.sum()) + start * n
-    return count, total
+    rows = len(bits) // _BLOCK
+    per_row = (bits[:rows * _BLOCK].view(np.uint8).reshape(rows, _BLOCK).astype(np.float32)
+               @ _BLOCK_COLUMNS).astype(np.int64)
+    tail = np.flatnonzero(bits[rows * _BLOCK:]) + rows * _BLOCK
+    row_start = np.arange(rows, dtype=np.int64) * _BLOCK
+    count = int(per_row[:, 0].sum()) + len(tail)
+    return count, int(per_row[:, 0] @ row_start + per_row[:, 1].sum() + tail.sum())
 
 
 def _mann_whitney(q: np.ndarray, offset: int):
     """Sorted packed keys (kept only) → (positives, Σ of their positions + offset, tied pos·neg pairs)."""
-    n_pos, pos_sum = _count_and_position_sum(_low_bits(q))
-    b = np.flatnonzero((q[1:] ^ q[:-1]) == np.uint32(1))   # neg → pos boundary inside a tie group
+    n_pos = pos_sum = 0
+    bounds = []
+    for start in range(0, len(q), _CHUNK):
+        chunk = q[start:start + _CHUNK + 1]           # one element of overlap for the boundary test
+        n, total = _count_and_position_sum(_low_bits(chunk[:_CHUNK]))
+        n_pos, pos_sum = n_pos + n, pos_sum + total + (start + offset) * n
+        bounds.append(np.flatnonzero((chunk[1:] ^ chunk[:-1]) == np.uint32(1)) + start)
+    b = np.concatenate(bounds) if bounds else np.zeros(0, np.int64)   # neg → pos inside a tie group
     ties = 0
     if len(b):
         start = np.searchsorted(q, q[b], "left")
         end = np.searchsorted(q, q[b + 1], "right")
         ties = int(np.dot(b + 1 - start, end - b - 1))
-    return n_pos, pos_sum + offset * n_pos, ties
+    return n_pos, pos_sum, ties
 
 
 def _host_auroc_unit(packed, scores):
-    r"""``[..., M]`` packed uint32 keys (:func:`_pack_unit31`) and float32 scores → ``[...]`` float32 AUROC.
+    r"""``[..., M]`` packed uint32 keys (:func:`_pack_unit31`; sorted in place when writable) and
+    float32 scores → ``[...]`` float32 AUROC.
 
     Sorted, the kept elements run in descending score (non-negative scores, then the
     negative ones), negatives first within a tie group. ``P`` positives at positions ``i``
@@ -310,16 +295,21 @@ def _host_auroc_unit(packed, scores):
     (Mann–Whitney U with half credit for ties = scikit-learn's trapezoids); ``nan`` without
     both labels.
     """
-    packed, scores = np.asarray(packed, np.uint32), np.asarray(scores, np.float32)
+    packed, scores = np.asarray(packed), np.asarray(scores, np.float32)
+    if not (packed.flags.writeable and packed.flags.c_contiguous and packed.dtype == np.uint32):
+        packed = np.array(packed, dtype=np.uint32, order="C")
     lead, m = packed.shape[:-1], packed.shape[-1]
     packed, scores = packed.reshape(-1, m), scores.reshape(-1, m)
     out = np.full(packed.shape[0], np.nan, np.float32)
-    for r, q in enumerate(_sort_rows(packed)):
+    for r, q in enumerate(packed):
+        # Negative scores are packed from the unsorted row (NaN-safe test: a NaN minimum looks too).
+        negatives = None if scores[r].min(initial=0.0) >= 0 else np.sort(_pack_negatives(q, scores[r]))
+        q.sort()
         n_first = int(np.searchsorted(q, _NEG0))
         parts = [(q[:n_first], 0)]
-        if int(np.searchsorted(q, _DROPPED31)) > n_first:
-            parts.append((np.sort(_pack_negatives(packed[r], scores[r])), n_first))
-        kept = sum(len(p) for p, _ in parts)
+        if negatives is not None and len(negatives):
+            parts.append((negatives, n_first))
+        kept = n_first + (0 if negatives is None else len(negatives))
         n_pos, pos_sum, ties = (sum(v) for v in zip(*(_mann_whitney(*p) for p in parts)))
         n_neg = kept - n_pos
         if n_pos and n_neg:
@@ -412,14 +402,10 @@ def _host_scalar(c: SortedCounts, kind: str) -> jax.Array:
     ikey, scores, labels, weights, unit_weights = c.host
     out = jax.ShapeDtypeStruct(ikey.shape[:-1], jnp.float32)
 
-    def co_sorted(ikey, labels, weights):
-        packed = _pack64(ikey, jnp.where(labels, -weights, weights))
-        return jax.pure_callback(lambda p: _host_scalars(p, kind), out, packed, vmap_method="expand_dims")
-
     if kind != "auroc" or not unit_weights:
-        return co_sorted(ikey, labels, weights)
-    packed = _pack_unit31(scores, labels, weights != 0)
-    return jax.pure_callback(_host_auroc_unit, out, packed, scores, vmap_method="expand_dims")
+        packed = _pack64(ikey, jnp.where(labels, -weights, weights))
+        return host_in_place(lambda p: _host_scalars(p, kind), out, packed)
+    return host_in_place(_host_auroc_unit, out, _pack_unit31(scores, labels, weights != 0), scores)
 
 
 def auroc_from_counts(c: SortedCounts) -> jax.Array:

@@ -121,20 +121,20 @@ def test_unweighted_host_route_agrees_with_weighted_routes():
     close(unit, xla, 1e-6)
 
 
-@pytest.mark.parametrize("n", [1, 1023, 1024, 1025, 3 * 256 * 1024 + 7])
-def test_position_sum_is_exact_across_blocks_and_chunks(n):
+@pytest.mark.parametrize("n", [0, 1, 1023, 1024, 1025, 3 * 256 * 1024 + 7])
+def test_position_sum_is_exact_across_blocks(n):
     from maskjax.metrics import _exact
     bits = np.random.default_rng(n).random(n) < 0.5
     pos = np.flatnonzero(bits)
     assert _exact._count_and_position_sum(bits) == (len(pos), int(pos.sum()))
 
 
-def test_host_chunks_and_two_thread_sort_match_sklearn(monkeypatch):
-    # Shrink the host's chunk and parallel-sort sizes so that tie groups straddle chunk
-    # boundaries and the partition + two-thread sort runs, on data sklearn checks quickly.
+def test_host_chunks_match_sklearn(monkeypatch):
+    # Shrink the host's chunk sizes so that tie groups straddle chunk boundaries,
+    # on data sklearn checks quickly.
     from maskjax.metrics import _exact
     monkeypatch.setattr(_exact, "_AUROC_CHUNK", 37)
-    monkeypatch.setattr(_exact, "_PARALLEL_SORT_MIN", 64)
+    monkeypatch.setattr(_exact, "_CHUNK", 41)
     rng, s, w = tied_data(13, 3000, levels=300)
     y = binary_targets(rng, s)
     m = rng.random(3000) < 0.9
@@ -184,6 +184,10 @@ def test_degenerate_inputs():
     none = jnp.zeros(3, bool)
     assert math.isnan(float(M.auroc(s, ones, mask=none)))   # all masked
     assert float(M.average_precision(s, ones, mask=none)) == 0.0
+    w = jnp.array([.5, 2., 1.])
+    assert math.isnan(float(M.auroc(s, ones.at[0].set(0), mask=none, sample_weight=w)))   # weighted route
+    assert math.isnan(float(M.auroc(s, ones, sample_weight=w)))
+    assert float(M.average_precision(s, ones.at[0].set(0), mask=none, sample_weight=w)) == 0.0
     roc = M.roc_curve(s, zeros)
     assert np.isnan(np.asarray(roc.tpr)).all() and (np.asarray(roc.fpr)[1:] >= 0).all()
     close(roc.trim()[0], oc.sk_roc_curve(np.zeros(3), np.asarray(s))[0])
