@@ -213,16 +213,16 @@ def _host_counts(packed):
 # those from the scores only when there are any. The Mann–Whitney count then needs only the positives'
 # positions and the few mixed tie groups. One packed operand, not two: XLA:CPU allocating a second
 # 20 MB output made glibc trim and re-fault the heap on every call (1.3 → 16 ms at N=5M).
-_NEG0, _NEG1 = np.uint32(0xFFFFFFFD), np.uint32(0xFFFFFFFE)   # kept, negative score, label 0 / 1
-_DROPPED31 = np.uint32(0xFFFFFFFF)                             # masked / ignored
-_MAG_MAX = np.uint32(0x7FFFFFFD)   # |bits| above it are NaN payloads; they merge, so keys stay < _NEG0
+_NEG0 = np.uint32(0xFFFFFFFC)        # kept, negative score; + label (bit 0)
+_DROPPED31 = np.uint32(0xFFFFFFFF)   # masked / ignored
+_MAG_MAX = np.uint32(0x7FFFFFFD)     # |bits| above it are NaN payloads; they merge, so keys stay < _NEG0
 
 
 def _pack_unit31(scores: jax.Array, labels: jax.Array, kept: jax.Array) -> jax.Array:
     """``[..., M]`` float32 → uint32 keys that sort ascending in descending score.
 
     A non-negative score packs as ``(0x7FFFFFFD − |bits|) << 1 | label``; a negative one
-    as ``_NEG0`` / ``_NEG1`` (by label); a dropped one as ``0xFFFFFFFF``. ``−0`` counts as
+    as ``0xFFFFFFFC | label``; a dropped one as ``0xFFFFFFFF``. ``−0`` counts as
     ``+0``. Within a tie group the negative label (bit 0) sorts first.
     """
     x = jnp.where(scores == 0, jnp.zeros((), scores.dtype), scores)
@@ -235,8 +235,12 @@ def _pack_unit31(scores: jax.Array, labels: jax.Array, kept: jax.Array) -> jax.A
 def _pack_negatives(packed: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """One row's kept negative-score elements as ``(|bits| − 1) << 1 | label`` (ascending = descending score)."""
     idx = np.flatnonzero((packed - _NEG0) <= np.uint32(1))
-    mag = scores.view(np.uint32)[idx] & np.uint32(0x7FFFFFFF)
-    return ((mag - np.uint32(1)) << 1) | (packed[idx] == _NEG1).astype(np.uint32)
+    out = np.take(scores.view(np.uint32), idx)
+    out &= np.uint32(0x7FFFFFFF)
+    out -= np.uint32(1)
+    out <<= np.uint32(1)
+    out |= np.take(packed, idx) & np.uint32(1)
+    return out
 
 
 def _low_bits(q: np.ndarray) -> np.ndarray:
