@@ -90,6 +90,7 @@ class _Curve(Metric):
     thresholds: Any = None
     capacity: int | None = None
     from_logits: bool = False
+    lower_is_positive: bool = False
     ignore_index: int | None = None
     dtype: str | None = None
 
@@ -98,6 +99,7 @@ class _Curve(Metric):
     def __post_init__(self) -> None:
         ci.check_task(self.task)
         ci.check_from_logits(self.from_logits)
+        ci.check_flag(self.lower_is_positive, "lower_is_positive")
         if self.task != "binary":
             if self.num_classes is None:
                 raise ValueError(f"task={self.task!r} needs `num_classes` (C or L) to fix the state shape.")
@@ -137,11 +139,17 @@ class _Curve(Metric):
     def state_key(self) -> Hashable:
         kind = "binned" if self.thresholds is not None else "exact"
         return (kind, self.task, self.num_classes, self.thresholds, self.capacity, self.from_logits,
-                self.ignore_index, self._float)
+                self.lower_is_positive, self.ignore_index, self._float)
 
     def _thr(self) -> jax.Array:
-        return _binned.binned_thresholds(self.thresholds if isinstance(self.thresholds, int)
-                                         else np.asarray(self.thresholds, np.float32))
+        """The increasing ``[T]`` thresholds the binned state counts against.
+
+        ``lower_is_positive``: the state bins ``-score`` against ``-t[::-1]`` (still
+        increasing, still evenly spaced), as the one-shot functions do.
+        """
+        thr = _binned.binned_thresholds(self.thresholds if isinstance(self.thresholds, int)
+                                        else np.asarray(self.thresholds, np.float32))
+        return -thr[::-1] if self.lower_is_positive else thr
 
     def init(self) -> State:
         if self.thresholds is not None:
@@ -166,13 +174,13 @@ class _Curve(Metric):
         """
         kw = dict(task=self.task, num_classes=self.num_classes, from_logits=self.from_logits, mask=mask,
                   sample_weight=sample_weight, ignore_index=self.ignore_index)
-        if self.thresholds is not None:
-            thr = self._thr()
-            inc = _binned.binned_update(_binned.binned_init(thr.shape[0], self._k, self._float), preds,
-                                        targets, thr, evenly_spaced=isinstance(self.thresholds, int), **kw)
-            return add_into(state, inc, type(self).__name__)
         p = ci.format_problems(preds, targets, **kw)
-        return _append(state, p.scores, p.labels, p.weights)
+        if self.thresholds is not None:
+            if self.lower_is_positive:
+                p = p._replace(scores=-p.scores)
+            inc = _binned.histogram(p, self._thr(), isinstance(self.thresholds, int), self._float)
+            return add_into(state, inc, type(self).__name__)
+        return _append(state, p.scores, p.labels, p.weights)     # exact: raw scores, flag used at compute
 
     def merge(self, a: State, b: State) -> State:
         if self.thresholds is not None:
@@ -202,12 +210,13 @@ class _Curve(Metric):
     def _buffer_inputs(self, buf: CurveBuffer) -> tuple[dict, Any]:
         """One-shot arguments equivalent to the buffered elements; and the overflow flag."""
         overflow = jnp.any(buf.count > self.capacity)
+        lip = self.lower_is_positive
         if self.task == "binary":
             return dict(preds=buf.scores[0], targets=buf.labels[0].astype(jnp.int32), task="binary",
-                        sample_weight=buf.weights[0]), overflow
+                        sample_weight=buf.weights[0], lower_is_positive=lip), overflow
         # Per-class problems (one-vs-rest or multi-label) are multi-label problems over [cap, K].
         return dict(preds=buf.scores.T, targets=buf.labels.T.astype(jnp.int32), task="multilabel",
-                    sample_weight=buf.weights.T), overflow
+                    sample_weight=buf.weights.T, lower_is_positive=lip), overflow
 
     @staticmethod
     def _nan_if(overflow: jax.Array, tree: Any) -> Any:
@@ -231,6 +240,8 @@ class AUROC(_Curve):
       capacity: exact mode: the most kept elements the buffer holds (overflow → ``nan``).
       average: ``"macro"``, ``"weighted"``, ``"micro"`` or ``None`` (multiclass / multi-label).
       from_logits: apply sigmoid / softmax first.
+      lower_is_positive: distance-like scores, a lower score means positive (as the
+        one-shot functions: ``score <= threshold``; thresholds reported in score units).
       ignore_index: a target value that counts nowhere.
       dtype: ``None`` / ``"float32"``, or ``"float64"`` with x64.
 
@@ -268,8 +279,8 @@ class AveragePrecision(_Curve):
     ``thresholds``.
 
     Args:
-      task, num_classes, thresholds, capacity, average, from_logits, ignore_index, dtype:
-        as :class:`AUROC`.
+      task, num_classes, thresholds, capacity, average, from_logits, lower_is_positive, ignore_index,
+        dtype: as :class:`AUROC`.
 
     State:
       As :class:`AUROC` (shared).
@@ -305,7 +316,8 @@ class ROC(_Curve):
     scikit-learn arrays eagerly).
 
     Args:
-      task, num_classes, thresholds, capacity, from_logits, ignore_index, dtype: as :class:`AUROC`.
+      task, num_classes, thresholds, capacity, from_logits, lower_is_positive, ignore_index, dtype:
+        as :class:`AUROC`.
       average: ``None`` (one curve per class) or ``"micro"`` (multiclass / multi-label).
 
     State:
@@ -325,7 +337,8 @@ class ROC(_Curve):
 
     def compute(self, state: State) -> _curves.RocCurve:
         if self.thresholds is not None:
-            return _curves.binned_roc_result(state, self._thr(), task=self.task, average=self.average)
+            return _curves.binned_roc_result(state, self._thr(), task=self.task, average=self.average,
+                                             lower_is_positive=self.lower_is_positive)
         kw, overflow = self._buffer_inputs(state)
         return self._nan_if(overflow, _curves.roc_curve(**kw, average=self.average))
 
@@ -339,7 +352,8 @@ class PRCurve(_Curve):
     thresholds increasing (torchmetrics). Exact: fixed length with ``valid``.
 
     Args:
-      task, num_classes, thresholds, capacity, from_logits, ignore_index, dtype: as :class:`AUROC`.
+      task, num_classes, thresholds, capacity, from_logits, lower_is_positive, ignore_index, dtype:
+        as :class:`AUROC`.
       average: ``None`` (one curve per class) or ``"micro"`` (multiclass / multi-label).
 
     State:
@@ -359,7 +373,8 @@ class PRCurve(_Curve):
 
     def compute(self, state: State) -> _curves.PrecisionRecallCurve:
         if self.thresholds is not None:
-            return _curves.binned_pr_result(state, self._thr(), task=self.task, average=self.average)
+            return _curves.binned_pr_result(state, self._thr(), task=self.task, average=self.average,
+                                            lower_is_positive=self.lower_is_positive)
         kw, overflow = self._buffer_inputs(state)
         return self._nan_if(overflow, _curves.precision_recall_curve(**kw, average=self.average))
 

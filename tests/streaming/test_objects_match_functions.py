@@ -70,6 +70,14 @@ for name, fn in (("ROC", "roc_curve"), ("PRCurve", "precision_recall_curve")):
     TABLE.append((f"{name}-exact", name, fn, dict(task="binary"), "bin", True))
     TABLE.append((f"{name}-mc-binned-micro", name, fn, dict(MC, thresholds=6, average="micro"), "mc_prob", True))
     TABLE.append((f"{name}-mc-binned", name, fn, dict(MC, thresholds=6), "mc_prob", False))
+for name, fn in (("AUROC", "auroc"), ("AveragePrecision", "average_precision"), ("ROC", "roc_curve"),
+                 ("PRCurve", "precision_recall_curve")):
+    LOWER = dict(task="binary", lower_is_positive=True)
+    TABLE.append((f"{name}-lower-binned", name, fn, dict(LOWER, thresholds=6), "bin", True))
+    TABLE.append((f"{name}-lower-array-thr", name, fn, dict(LOWER, thresholds=(0.1, 0.5, 0.9)), "bin", False))
+    TABLE.append((f"{name}-lower-exact", name, fn, LOWER, "bin", True))
+TABLE.append(("AUROC-mc-lower-binned", "AUROC", "auroc", dict(MC, thresholds=7, lower_is_positive=True), "mc_prob",
+              True))
 TABLE += [
     ("CalibrationError", "CalibrationError", "calibration_error", dict(task="binary", n_bins=5), "bin", True),
     ("CalibrationError-mc-max", "CalibrationError", "calibration_error",
