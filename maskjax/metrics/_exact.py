@@ -13,6 +13,13 @@ group ends) and at the end of the previous group (a ``cummax`` over the group
 starts). That gives AUROC (trapezoids) and AP (step-wise, no interpolation) as
 plain sums, exactly as scikit-learn's ``_binary_clf_curve`` groups ties.
 Weights must be non-negative.
+
+That is the GPU/TPU (and multi-device) route. XLA:CPU's sort is 5–10× slower than
+NumPy's, so on a single-device CPU runtime the sort and the reductions run in NumPy
+on XLA's own buffers (:mod:`maskjax.metrics._host_call`): AUROC / AP reduce to
+scalars in one host kernel (unweighted AUROC: one uint32 sort and a Mann–Whitney
+count), and the per-element fields are filled by a second kernel that ``jit``
+drops when only the scalars are used.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from maskjax._safe_divide import safe_divide
-from maskjax.metrics._host_call import host_in_place
+from maskjax.metrics._host_call import host_in_place, host_kernel
 
 
 class SortedCounts(NamedTuple):
@@ -175,35 +182,36 @@ def _average_precision_row(row: np.ndarray) -> float:
     return 0.0 if np.float32(tps[-1]) == 0 else float(np.dot(pos_g, prec) / tps[-1])
 
 
-def _host_counts(packed):
-    """``[..., M, 2]`` → every per-element :class:`SortedCounts` field (sorted key for the scores)."""
+def _host_counts(outs, packed):
+    """``[..., M, 2]`` → fills ``outs``: every per-element :class:`SortedCounts` field (sorted key
+    for the scores), then ``n_pos`` / ``n_neg``; ``packed`` is sorted in place when writable."""
     srt, lead, m = _host_sort(packed)
     rows = srt.shape[0]
-    key = np.empty((rows, m), np.int32)
-    f = {n: np.empty((rows, m), np.float32) for n in ("pos", "neg", "tps", "fps", "tb", "fb")}
-    last = np.zeros((rows, m), bool)
-    n_pos, n_neg = np.zeros(rows, np.float32), np.zeros(rows, np.float32)
+    key, *f, last, n_pos, n_neg = outs
+    key, last = key.reshape(rows, m), last.reshape(rows, m)
+    pos_w, neg_w, tps_end, fps_end, tps_before, fps_before = (x.reshape(rows, m) for x in f)
+    n_pos, n_neg = n_pos.reshape(rows), n_neg.reshape(rows)
+    n_pos[...] = 0
+    n_neg[...] = 0
     for r in range(rows):
         if m == 0:
             continue
         k, pw = _split(srt[r])
         key[r] = k
-        f["pos"][r] = np.maximum(-pw, np.float32(0))
-        f["neg"][r] = np.maximum(pw, np.float32(0))
+        np.maximum(-pw, np.float32(0), out=pos_w[r])
+        np.maximum(pw, np.float32(0), out=neg_w[r])
         starts, pos_g, neg_g = _groups(k, pw)
         tps, fps = np.cumsum(pos_g), np.cumsum(neg_g)
         sizes = np.diff(np.append(starts, m))
-        f["tps"][r] = np.repeat(tps.astype(np.float32), sizes)
-        f["fps"][r] = np.repeat(fps.astype(np.float32), sizes)
-        f["tb"][r] = np.repeat(np.concatenate([[0.0], tps[:-1]]).astype(np.float32), sizes)
-        f["fb"][r] = np.repeat(np.concatenate([[0.0], fps[:-1]]).astype(np.float32), sizes)
+        tps_end[r] = np.repeat(tps.astype(np.float32), sizes)
+        fps_end[r] = np.repeat(fps.astype(np.float32), sizes)
+        tps_before[r] = np.repeat(np.concatenate([[0.0], tps[:-1]]).astype(np.float32), sizes)
+        fps_before[r] = np.repeat(np.concatenate([[0.0], fps[:-1]]).astype(np.float32), sizes)
+        last[r] = False
         last[r, starts[1:] - 1] = True
         last[r, m - 1] = True
         last[r] &= k != _BIG
         n_pos[r], n_neg[r] = tps[-1], fps[-1]
-    sh = lead + (m,)
-    return (key.reshape(sh), *(f[n].reshape(sh) for n in ("pos", "neg", "tps", "fps", "tb", "fb")),
-            last.reshape(sh), n_pos.reshape(lead), n_neg.reshape(lead))
 
 
 # Unweighted AUROC on the host (no ``sample_weight``: every weight is 0 or 1). A float32 score of known
@@ -367,8 +375,8 @@ def sorted_counts(scores: jax.Array, labels: jax.Array, weights: jax.Array,
         f32 = lambda s: jax.ShapeDtypeStruct(s, jnp.float32)  # noqa: E731
         out = (jax.ShapeDtypeStruct(shp, jnp.int32), *(f32(shp) for _ in range(6)),
                jax.ShapeDtypeStruct(shp, jnp.bool_), f32(lead), f32(lead))
-        skey, pos_w, neg_w, tps_end, fps_end, tps_before, fps_before, last, n_pos, n_neg = jax.pure_callback(
-            _host_counts, out, packed, vmap_method="expand_dims")
+        skey, pos_w, neg_w, tps_end, fps_end, tps_before, fps_before, last, n_pos, n_neg = host_kernel(
+            _host_counts, out, packed)
         sorted_scores = jnp.where(skey != big, _from_sortable_int(~skey, sdtype), jnp.nan)
         host = (ikey, jax.lax.stop_gradient(scores.astype(sdtype)), labels != 0,
                 jax.lax.stop_gradient(weights), unit_weights)

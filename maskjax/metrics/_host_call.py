@@ -1,16 +1,17 @@
 """Run a NumPy kernel on XLA:CPU buffers without copies.
 
 ``jax.pure_callback`` copies every operand into a fresh ``jax.Array`` before the
-Python function sees it (at N=5M, 40 MB of packed keys: about 18 ms of copying and
-page faults, as long as the sort it feeds). ``buffer_callback`` (JAX ≥ 0.7) hands
-over the XLA buffers themselves, and aliasing the scratch operand to an output lets
-the kernel sort it in place: no copy and no allocation. Older JAX falls back to
-``pure_callback`` with a writable copy of the scratch operand.
+Python function sees it, and copies what it returns into XLA's output buffers (at
+N=5M, 40 MB of packed keys: about 18 ms of copying and page faults, as long as the
+sort it feeds). ``buffer_callback`` (JAX ≥ 0.7) hands over the XLA buffers
+themselves: the kernel writes its results into the output buffers, and the scratch
+operand is aliased to an extra output so the kernel may sort it in place — no copy
+and no allocation. Older JAX falls back to ``pure_callback`` (with copies).
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import jax
 import numpy as np
@@ -21,22 +22,35 @@ except ImportError:  # pragma: no cover - JAX < 0.7
     _buffer_callback = None
 
 
-def host_in_place(fn: Callable[..., np.ndarray], result: jax.ShapeDtypeStruct, scratch: jax.Array,
-                  *inputs: jax.Array) -> jax.Array:
-    """``fn(scratch, *inputs) -> result`` on the host; ``fn`` may overwrite ``scratch``.
+def host_kernel(fn: Callable[..., None], results: Sequence[jax.ShapeDtypeStruct], scratch: jax.Array,
+                *inputs: jax.Array) -> tuple[jax.Array, ...]:
+    """``fn(outs, scratch, *inputs)`` on the host: ``fn`` fills the NumPy arrays ``outs``
+    (shaped as ``results``) and may overwrite ``scratch``; returns the filled ``outs``.
 
     ``scratch`` should be a temporary that nothing else reads (XLA copies it otherwise).
     Batched under ``vmap`` with a leading axis on every operand (``expand_dims``).
     """
+    results = tuple(results)
     if _buffer_callback is None:  # pragma: no cover - JAX < 0.7
-        return jax.pure_callback(lambda s, *a: fn(np.array(s), *map(np.asarray, a)), result, scratch, *inputs,
-                                 vmap_method="expand_dims")
-    scratch_spec = jax.ShapeDtypeStruct(scratch.shape, scratch.dtype)
+        def copy_in_out(s, *a):
+            outs = tuple(np.empty(r.shape, r.dtype) for r in results)
+            fn(outs, np.array(s), *map(np.asarray, a))
+            return outs
+        return tuple(jax.pure_callback(copy_in_out, results, scratch, *inputs, vmap_method="expand_dims"))
 
     def kernel(ctx, outs, scratch_in, *bufs):
-        del ctx, scratch_in               # aliased: the output buffer *is* the scratch operand
-        out, scratch_out = outs
-        np.asarray(out)[...] = fn(np.asarray(scratch_out), *(np.asarray(b) for b in bufs))
+        del ctx, scratch_in               # aliased: the last output buffer *is* the scratch operand
+        *outs, scratch_out = (np.asarray(o) for o in outs)
+        fn(tuple(outs), scratch_out, *(np.asarray(b) for b in bufs))
 
-    call = _buffer_callback(kernel, (result, scratch_spec), input_output_aliases={0: 1}, vmap_method="expand_dims")
-    return call(scratch, *inputs)[0]
+    specs = results + (jax.ShapeDtypeStruct(scratch.shape, scratch.dtype),)
+    call = _buffer_callback(kernel, specs, input_output_aliases={0: len(results)}, vmap_method="expand_dims")
+    return tuple(call(scratch, *inputs)[:-1])
+
+
+def host_in_place(fn: Callable[..., np.ndarray], result: jax.ShapeDtypeStruct, scratch: jax.Array,
+                  *inputs: jax.Array) -> jax.Array:
+    """``fn(scratch, *inputs) -> array`` on the host (``fn`` may overwrite ``scratch``): one result."""
+    def fill(outs, s, *a):
+        outs[0][...] = fn(s, *a)
+    return host_kernel(fill, (result,), scratch, *inputs)[0]
