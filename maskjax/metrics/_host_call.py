@@ -31,7 +31,7 @@ def host_kernel(fn: Callable[..., None], results: Sequence[jax.ShapeDtypeStruct]
     Batched under ``vmap`` with a leading axis on every operand (``expand_dims``).
     """
     results = tuple(results)
-    if _buffer_callback is None:  # pragma: no cover - JAX < 0.7
+    if _buffer_callback is None:   # JAX < 0.7
         def copy_in_out(s, *a):
             outs = tuple(np.empty(r.shape, r.dtype) for r in results)
             fn(outs, np.array(s), *map(np.asarray, a))

@@ -143,6 +143,20 @@ def test_host_chunks_match_sklearn(monkeypatch):
     close(M.average_precision(s, y, mask=m, sample_weight=w), oc.sk_ap("binary", y[m], s[m], w[m]))
 
 
+def test_host_kernels_without_buffer_callback(monkeypatch):
+    # JAX < 0.7 has no buffer_callback: the host kernels fall back to pure_callback (with
+    # copies). An odd length gives fresh traces, so the patched helper is the one traced.
+    from maskjax.metrics import _host_call
+    monkeypatch.setattr(_host_call, "_buffer_callback", None)
+    rng, s, w = tied_data(14, 37, levels=6)
+    y = binary_targets(rng, s)
+    close(M.auroc(s, y), oc.sk_auroc("binary", y, s))
+    close(M.auroc(s - 0.5, y, sample_weight=w), oc.sk_auroc("binary", y, s, w))
+    close(M.average_precision(s, y, sample_weight=w), oc.sk_ap("binary", y, s, w))
+    for ours, ref in zip(M.roc_curve(s, y, sample_weight=w).trim(), oc.sk_roc_curve(y, s, w)):
+        close(ours, ref)
+
+
 def test_padded_layout():
     s = jnp.array([.1, .4, .35, .8, .4, .9])
     y = jnp.array([0, 0, 1, 1, 1, 0])
