@@ -46,18 +46,20 @@ class SortedCounts(NamedTuple):
     group (these are scikit-learn's ``threshold_idxs``);
     ``n_pos`` / ``n_neg``: ``[K]`` totals.
     ``host``: ``None``, or (NumPy backend) the unsorted ``(key, score, label, weight)``
-    ``[K, M]`` arrays and the static ``unit_weights`` flag, so that AUROC / AP can be reduced to ``[K]`` scalars in one
-    host callback; the per-element fields above are then computed by a second
-    callback that ``jit`` removes when only the scalars are used.
+    ``[K, M]`` arrays and the static ``unit_weights`` flag, so that AUROC / AP can be
+    reduced to ``[K]`` scalars in one host kernel; the per-element fields are then
+    filled by a second kernel that ``jit`` removes when only the scalars are used.
+    On the NumPy backend ``pos``, ``neg``, ``tps_before`` and ``fps_before`` are
+    ``None``: only the AUROC / AP formulas need them, and those run on the host.
     """
 
     scores: jax.Array
-    pos: jax.Array
-    neg: jax.Array
+    pos: jax.Array | None
+    neg: jax.Array | None
     tps: jax.Array
     fps: jax.Array
-    tps_before: jax.Array
-    fps_before: jax.Array
+    tps_before: jax.Array | None
+    fps_before: jax.Array | None
     last: jax.Array
     n_pos: jax.Array
     n_neg: jax.Array
@@ -183,13 +185,12 @@ def _average_precision_row(row: np.ndarray) -> float:
 
 
 def _host_counts(outs, packed):
-    """``[..., M, 2]`` → fills ``outs``: every per-element :class:`SortedCounts` field (sorted key
-    for the scores), then ``n_pos`` / ``n_neg``; ``packed`` is sorted in place when writable."""
+    """``[..., M, 2]`` → fills ``outs`` = (sorted key, ``tps``, ``fps``, ``last``, ``n_pos``, ``n_neg``);
+    ``packed`` is sorted in place when writable. The curves need no more, so no more is written."""
     srt, lead, m = _host_sort(packed)
     rows = srt.shape[0]
-    key, *f, last, n_pos, n_neg = outs
-    key, last = key.reshape(rows, m), last.reshape(rows, m)
-    pos_w, neg_w, tps_end, fps_end, tps_before, fps_before = (x.reshape(rows, m) for x in f)
+    key, tps_end, fps_end, last, n_pos, n_neg = outs
+    key, tps_end, fps_end, last = (x.reshape(rows, m) for x in (key, tps_end, fps_end, last))
     n_pos, n_neg = n_pos.reshape(rows), n_neg.reshape(rows)
     n_pos[...] = 0
     n_neg[...] = 0
@@ -198,15 +199,11 @@ def _host_counts(outs, packed):
             continue
         k, pw = _split(srt[r])
         key[r] = k
-        np.maximum(-pw, np.float32(0), out=pos_w[r])
-        np.maximum(pw, np.float32(0), out=neg_w[r])
         starts, pos_g, neg_g = _groups(k, pw)
         tps, fps = np.cumsum(pos_g), np.cumsum(neg_g)
         sizes = np.diff(np.append(starts, m))
         tps_end[r] = np.repeat(tps.astype(np.float32), sizes)
         fps_end[r] = np.repeat(fps.astype(np.float32), sizes)
-        tps_before[r] = np.repeat(np.concatenate([[0.0], tps[:-1]]).astype(np.float32), sizes)
-        fps_before[r] = np.repeat(np.concatenate([[0.0], fps[:-1]]).astype(np.float32), sizes)
         last[r] = False
         last[r, starts[1:] - 1] = True
         last[r, m - 1] = True
@@ -373,15 +370,13 @@ def sorted_counts(scores: jax.Array, labels: jax.Array, weights: jax.Array,
         packed = _pack64(ikey, payload)
         shp, lead = ikey.shape, ikey.shape[:-1]
         f32 = lambda s: jax.ShapeDtypeStruct(s, jnp.float32)  # noqa: E731
-        out = (jax.ShapeDtypeStruct(shp, jnp.int32), *(f32(shp) for _ in range(6)),
-               jax.ShapeDtypeStruct(shp, jnp.bool_), f32(lead), f32(lead))
-        skey, pos_w, neg_w, tps_end, fps_end, tps_before, fps_before, last, n_pos, n_neg = host_kernel(
-            _host_counts, out, packed)
+        out = (jax.ShapeDtypeStruct(shp, jnp.int32), f32(shp), f32(shp), jax.ShapeDtypeStruct(shp, jnp.bool_),
+               f32(lead), f32(lead))
+        skey, tps_end, fps_end, last, n_pos, n_neg = host_kernel(_host_counts, out, packed)
         sorted_scores = jnp.where(skey != big, _from_sortable_int(~skey, sdtype), jnp.nan)
         host = (ikey, jax.lax.stop_gradient(scores.astype(sdtype)), labels != 0,
                 jax.lax.stop_gradient(weights), unit_weights)
-        return SortedCounts(sorted_scores, pos_w, neg_w, tps_end, fps_end, tps_before, fps_before,
-                            last, n_pos, n_neg, host)
+        return SortedCounts(sorted_scores, None, None, tps_end, fps_end, None, None, last, n_pos, n_neg, host)
     skey, payload = _xla_co_sort(ikey, payload)
     pos_w = jnp.maximum(-payload, 0)
     neg_w = jnp.maximum(payload, 0)
