@@ -262,6 +262,10 @@ def w3(ctx: Ctx, size: str, repeats: int) -> Section:
         cands.append(Candidate("maskjax auroc exact (jit)", lambda: g2(S, Y), "maskjax"))
         logits = ctx.j(((s - 0.5) * 20).astype(np.float32))     # mixed signs: the host packs the negatives
         cands.append(Candidate("maskjax auroc exact, logits (jit)", lambda: g2(logits, Y), "maskjax"))
+        rc = mj_fn("metrics", "roc_curve")
+        g3 = jax.jit(lambda a, b: rc(a, b, task="binary"))
+        cands.append(Candidate("maskjax roc_curve exact (jit, fixed length)", lambda: g3(S, Y), "maskjax",
+                               repeats=few))
     else:
         cands.append(na("maskjax auroc exact, weighted (jit)"))
         cands.append(na("maskjax auroc exact (jit)"))
@@ -272,6 +276,7 @@ def w3(ctx: Ctx, size: str, repeats: int) -> Section:
 
         ts, ty = ctx.t(s), ctx.t(y.astype(np.int64))
         cands.append(Candidate("torchmetrics binary_auroc exact (no weights)", lambda: tmc.binary_auroc(ts, ty), "peer", repeats=few))
+        cands.append(Candidate("torchmetrics binary_roc exact", lambda: tmc.binary_roc(ts, ty), "peer", repeats=few))
     if ctx.sk and ctx.device == "cpu":
         from sklearn.metrics import roc_auc_score
 
@@ -288,6 +293,8 @@ def w3(ctx: Ctx, size: str, repeats: int) -> Section:
         Target("≥ 10× faster than torchmetrics exact", "maskjax auroc exact (jit)", tm, 0.1),
         Target("within 4× of numpy sort", "maskjax auroc exact (jit)", rb, 4.0),
         Target("(logits) ≥ 10× faster than torchmetrics exact", "maskjax auroc exact, logits (jit)", tm, 0.1),
+        Target("(curve, no PERF target) faster than torchmetrics' exact ROC", "maskjax roc_curve exact (jit, fixed length)",
+               "torchmetrics binary_roc exact", 1.0),
         Target("(weighted) within 4× of numpy sort", "maskjax auroc exact, weighted (jit)", rb, 4.0),
     ], notes=["torchmetrics' exact AUROC takes no sample weights; it is timed unweighted.",
               "CPU route: unweighted, one uint32 sort of (score order << 1 | label) and a Mann–Whitney count; "
