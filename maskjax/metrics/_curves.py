@@ -217,10 +217,13 @@ def _run(preds, targets, mask, sample_weight, thr, *, kind, task, num_classes, a
             return binned_roc_result(state, thr, task=task, average=average, lower_is_positive=lower_is_positive)
         return binned_pr_result(state, thr, task=task, average=average, lower_is_positive=lower_is_positive)
     c = _exact.sorted_counts(p.scores, p.labels, p.weights, unit_weights=sample_weight is None)
+    # The per-class support by a plain sum, not c.n_pos: on the NumPy backend that would run the
+    # per-element kernel (a second sort) just for "weighted" averaging.
+    support = jnp.sum(jnp.where(p.labels != 0, p.weights, 0), axis=-1)
     if kind == "auroc":
-        return ci.reduce_classes(_exact.auroc_from_counts(c), c.n_pos, average, task)
+        return ci.reduce_classes(_exact.auroc_from_counts(c), support, average, task)
     if kind == "ap":
-        return ci.reduce_classes(_exact.average_precision_from_counts(c), c.n_pos, average, task)
+        return ci.reduce_classes(_exact.average_precision_from_counts(c), support, average, task)
     if kind == "roc":
         out = _exact_roc(c, task, average)
     else:

@@ -157,6 +157,19 @@ def test_host_kernels_without_buffer_callback(monkeypatch):
         close(ours, ref)
 
 
+@pytest.mark.parametrize("fn", [M.auroc, M.average_precision])
+@pytest.mark.parametrize("average", ["macro", "weighted", "micro", None])
+def test_scalar_metrics_run_one_host_kernel(fn, average):
+    # On a single-device CPU, AUROC / AP are one host kernel (one sort): "weighted" averaging
+    # must not pull in the per-element kernel (a second sort) just for the class support.
+    if jax.default_backend() != "cpu" or jax.device_count() != 1:
+        pytest.skip("the NumPy backend runs on a single-device CPU runtime")
+    s, y = jnp.zeros((50, 3)), jnp.zeros(50, jnp.int32)
+    f = jax.jit(lambda a, b: fn(a, b, task="multiclass", num_classes=3, average=average))
+    hlo = f.lower(s, y).compile().as_text()
+    assert hlo.count("custom_call_target=") == 1, hlo
+
+
 def test_padded_layout():
     s = jnp.array([.1, .4, .35, .8, .4, .9])
     y = jnp.array([0, 0, 1, 1, 1, 0])
