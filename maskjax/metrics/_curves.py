@@ -35,7 +35,13 @@ units.
 Degenerate inputs never raise: AUROC of a problem without positives or
 without negatives (including everything masked) is ``nan`` (scikit-learn);
 AP without positives is 0 (scikit-learn). Averages drop ``nan`` classes
-(torchmetrics' rule; scikit-learn would return ``nan``).
+(torchmetrics' rule; scikit-learn would return ``nan``). An empty input
+behaves as one fully masked element (exact curves then have two entries,
+the second invalid). Scores are ordered by their bits, so denormals rank
+above zero (as in scikit-learn) although XLA:CPU compares them as zero.
+
+The exact and binned statistics are not differentiable: their gradients are
+zero (``stop_gradient``), on every backend.
 """
 
 from __future__ import annotations

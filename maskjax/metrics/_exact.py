@@ -72,10 +72,13 @@ _BIG = np.iinfo(np.int32).max
 
 
 def _sortable_int(x: jax.Array) -> jax.Array:
-    """Monotone map float → signed int of the same width (total order; +0 and −0 merged)."""
-    x = jnp.where(x == 0, jnp.zeros((), x.dtype), x)
+    """Monotone map float → signed int of the same width (total order; +0 and −0 merged).
+
+    Zero is found from the bits, not ``x == 0``: XLA:CPU compares denormals as zero.
+    """
     itype = jnp.int32 if x.dtype == jnp.float32 else jnp.int64
     i = jax.lax.bitcast_convert_type(x, itype)
+    i = jnp.where((i & jnp.iinfo(itype).max) == 0, jnp.zeros((), itype), i)
     bits = jnp.iinfo(itype).bits
     return i ^ ((i >> (bits - 1)) & jnp.iinfo(itype).max)
 
@@ -232,8 +235,8 @@ def _pack_unit31(scores: jax.Array, labels: jax.Array, kept: jax.Array) -> jax.A
     as ``0xFFFFFFFC | label``; a dropped one as ``0xFFFFFFFF``. ``−0`` counts as
     ``+0``. Within a tie group the negative label (bit 0) sorts first.
     """
-    x = jnp.where(scores == 0, jnp.zeros((), scores.dtype), scores)
-    bits = jax.lax.bitcast_convert_type(x, jnp.uint32)
+    bits = jax.lax.bitcast_convert_type(scores, jnp.uint32)
+    bits = jnp.where((bits & np.uint32(0x7FFFFFFF)) == 0, np.uint32(0), bits)   # ±0 by bits (denormals ≠ 0)
     lab = (labels != 0).astype(jnp.uint32)
     key = ((_MAG_MAX - jnp.minimum(bits, _MAG_MAX)) << 1) | lab
     return jnp.where(kept, jnp.where((bits >> 31) == 1, _NEG0 + lab, key), _DROPPED31)
@@ -309,12 +312,15 @@ def _host_auroc_unit(packed, scores):
     packed, scores = np.asarray(packed), np.asarray(scores, np.float32)
     if not (packed.flags.writeable and packed.flags.c_contiguous and packed.dtype == np.uint32):
         packed = np.array(packed, dtype=np.uint32, order="C")
+    scores = np.broadcast_to(scores, packed.shape)       # under vmap an unbatched operand has a 1 axis
     lead, m = packed.shape[:-1], packed.shape[-1]
     packed, scores = packed.reshape(-1, m), scores.reshape(-1, m)
     out = np.full(packed.shape[0], np.nan, np.float32)
     for r, q in enumerate(packed):
-        # Negative scores are packed from the unsorted row (NaN-safe test: a NaN minimum looks too).
-        negatives = None if scores[r].min(initial=0.0) >= 0 else np.sort(_pack_negatives(q, scores[r]))
+        # Negative scores are packed from the unsorted row. The test reads sign bits: kernels run with
+        # XLA's denormals-are-zero flag set, under which a float compare calls -1e-40 zero.
+        has_sign = scores[r].view(np.int32).min(initial=0) < 0
+        negatives = np.sort(_pack_negatives(q, scores[r])) if has_sign else None
         q.sort()
         n_first = int(np.searchsorted(q, _NEG0))
         parts = [(q[:n_first], 0)]
@@ -360,6 +366,10 @@ def sorted_counts(scores: jax.Array, labels: jax.Array, weights: jax.Array,
     ``unit_weights``: every weight is known (statically) to be 0 or 1, e.g. no
     ``sample_weight`` was given; the host AUROC then takes a faster uint32 route.
     """
+    if scores.shape[-1] == 0:     # an empty problem behaves as one fully masked element
+        scores, labels, weights = (jnp.zeros(x.shape[:-1] + (1,), x.dtype) for x in (scores, labels, weights))
+    # Not differentiable on any route (the NumPy one cannot be): gradients are zero, as torchmetrics'.
+    scores, weights = jax.lax.stop_gradient(scores), jax.lax.stop_gradient(weights)
     dtype = weights.dtype
     kept = weights != 0
     sdtype = jnp.promote_types(scores.dtype, dtype)

@@ -170,6 +170,53 @@ def test_scalar_metrics_run_one_host_kernel(fn, average):
     assert hlo.count("custom_call_target=") == 1, hlo
 
 
+def test_vmap_over_targets_or_mask_only():
+    # The host kernels get the unbatched scores with a size-1 batch axis: broadcast, not indexed.
+    p = jnp.array([.1, .4, .35, .8])
+    t = np.array([[0, 0, 1, 1], [1, 0, 0, 1]])
+    want = [oc.sk_auroc("binary", t[0], np.asarray(p)), oc.sk_auroc("binary", t[1], np.asarray(p))]
+    close(jax.vmap(lambda b: M.auroc(p, b))(jnp.asarray(t)), want)
+    masks = jnp.array([[1, 1, 1, 1], [1, 1, 0, 1]], bool)
+    close(jax.vmap(lambda m: M.auroc(p, t[0], mask=m))(masks),
+          [want[0], oc.sk_auroc("binary", t[0][[0, 1, 3]], np.asarray(p)[[0, 1, 3]])])
+    close(jax.vmap(lambda b: M.auroc(p - 0.5, b))(jnp.asarray(t)), want)      # negative scores too
+
+
+def test_empty_input_behaves_as_all_masked():
+    empty, no_targets = jnp.zeros(0), jnp.zeros(0, jnp.int32)
+    assert math.isnan(float(M.auroc(empty, no_targets)))
+    assert float(M.average_precision(empty, no_targets)) == 0.0
+    assert float(M.average_precision(empty, no_targets, sample_weight=empty)) == 0.0
+    assert math.isnan(float(M.auroc(jnp.zeros((0, 3)), no_targets, task="multiclass", num_classes=3)))
+    roc = M.roc_curve(empty, no_targets)
+    assert roc.valid.tolist() == [True, False] and np.isnan(np.asarray(roc.tpr)).all()
+
+
+def test_denormal_scores_rank_above_zero():
+    # XLA:CPU (and the host kernels, which run under its denormals-are-zero flag) compare a
+    # denormal as 0; the sort keys come from the bits, so ranks match scikit-learn.
+    tiny = np.float32(1e-40)
+    for s, y in (([tiny, 0.0], [1, 0]), ([-tiny, 0.0], [0, 1]), ([-0.0, 0.5, -tiny], [0, 1, 1])):
+        s, y = np.asarray(s, np.float32), np.asarray(y)
+        close(M.auroc(s, y), oc.sk_auroc("binary", y, s))
+        close(M.auroc(s, y, sample_weight=np.ones(len(s), np.float32)), oc.sk_auroc("binary", y, s))
+        close(M.average_precision(s, y), oc.sk_ap("binary", y, s))
+    for ours, ref in zip(M.roc_curve(np.float32([tiny, 0.0]), np.array([1, 0])).trim(),
+                         oc.sk_roc_curve(np.array([1, 0]), np.float32([tiny, 0.0]))):
+        close(ours, ref, 0)
+
+
+def test_gradients_are_zero_on_every_route():
+    from maskjax.metrics import _exact
+    s, y, w = jnp.array([.1, .4, .35, .8]), jnp.array([0, 0, 1, 1]), jnp.array([1., 2., 3., 4.])
+    for backend in ("numpy", "xla"):
+        def f(s, w):
+            c = _exact.sorted_counts(s[None], y[None], w[None], backend)
+            return _exact.auroc_from_counts(c)[0] + _exact.average_precision_from_counts(c)[0]
+        gs, gw = jax.grad(f, argnums=(0, 1))(s, w)
+        assert not np.asarray(gs).any() and not np.asarray(gw).any(), backend
+
+
 def test_padded_layout():
     s = jnp.array([.1, .4, .35, .8, .4, .9])
     y = jnp.array([0, 0, 1, 1, 1, 0])
