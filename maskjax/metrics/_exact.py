@@ -375,7 +375,7 @@ def sorted_counts(scores: jax.Array, labels: jax.Array, weights: jax.Array,
     sdtype = jnp.promote_types(scores.dtype, dtype)
     ikey = ~_sortable_int(scores.astype(sdtype))
     big = jnp.iinfo(ikey.dtype).max
-    ikey = jnp.where(kept, ikey, big)
+    ikey = jnp.where(kept, jnp.minimum(ikey, big - 1), big)   # the all-ones NaN would read as dropped
     payload = jnp.where(labels != 0, -weights, weights)
     if _use_numpy(sort_backend, ikey, payload):
         ikey, payload = jax.lax.stop_gradient(ikey), jax.lax.stop_gradient(payload)
