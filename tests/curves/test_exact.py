@@ -85,12 +85,17 @@ def _unweighted_auroc(s, y, m):
     return M.auroc(s, y, mask=m)
 
 
+@jax.jit
+def _unweighted_ap(s, y, m):
+    return M.average_precision(s, y, mask=m)
+
+
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), n_kept=st.integers(0, N), levels=st.sampled_from([2, 5, 50, 10_000]),
        sign=st.sampled_from(["probabilities", "non-positive", "mixed"]))
 def test_unweighted_host_route_masked_equals_sliced(seed, n_kept, levels, sign):
-    # No sample_weight: the single-device CPU runtime takes the uint32 route (non-negative
-    # scores packed by XLA, negative ones packed on the host), with exact ±0 ties across signs.
+    # No sample_weight: on a single-device CPU runtime AUROC and AP take the uint32 route
+    # (non-negative scores packed by XLA, negative ones on the host), exact ±0 ties across signs.
     rng, s, _ = tied_data(seed, N, levels=levels, weighted=False)
     y = binary_targets(rng, s)
     if sign == "non-positive":
@@ -104,6 +109,8 @@ def test_unweighted_host_route_masked_equals_sliced(seed, n_kept, levels, sign):
     ref = oc.sk_auroc("binary", ys, ss) if 0 < ys.sum() < len(ys) else np.nan   # one class: nan
     close(_unweighted_auroc(s, y, m), ref)
     close(_unweighted_auroc(np.full(N, s[0]), y, m), 0.5 if 0 < ys.sum() < len(ys) else np.nan)   # one tie group
+    close(_unweighted_ap(s, y, m), oc.sk_ap("binary", ys, ss) if ys.sum() > 0 else 0.0)   # no positives: 0
+    close(_unweighted_ap(np.full(N, s[0]), y, m), ys.mean() if ys.sum() > 0 else 0.0)      # one tie group: P/M
 
 
 def test_unweighted_host_route_agrees_with_weighted_routes():
@@ -113,12 +120,13 @@ def test_unweighted_host_route_agrees_with_weighted_routes():
     y = binary_targets(rng, s + 0.3)
     w = (rng.random(s.shape) < 0.9).astype(np.float32)     # 0/1 weights: masked elements
     args = jnp.asarray(s), jnp.asarray(y), jnp.asarray(w)
-    unit = _exact.auroc_from_counts(_exact.sorted_counts(*args, unit_weights=True))
-    cosort = _exact.auroc_from_counts(_exact.sorted_counts(*args))
-    xla = _exact.auroc_from_counts(_exact.sorted_counts(*args, "xla"))
-    close(unit, [oc.sk_auroc("binary", y[k][w[k] > 0], s[k][w[k] > 0]) for k in range(3)], 1e-6)
-    close(unit, cosort, 1e-6)
-    close(unit, xla, 1e-6)
+    for stat, ref in ((_exact.auroc_from_counts, oc.sk_auroc), (_exact.average_precision_from_counts, oc.sk_ap)):
+        unit = stat(_exact.sorted_counts(*args, unit_weights=True))
+        cosort = stat(_exact.sorted_counts(*args))
+        xla = stat(_exact.sorted_counts(*args, "xla"))
+        close(unit, [ref("binary", y[k][w[k] > 0], s[k][w[k] > 0]) for k in range(3)], 1e-6)
+        close(unit, cosort, 1e-6)
+        close(unit, xla, 1e-6)
 
 
 @pytest.mark.parametrize("n", [0, 1, 1023, 1024, 1025, 3 * 256 * 1024 + 7])
