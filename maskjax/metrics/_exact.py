@@ -17,8 +17,8 @@ Weights must be non-negative.
 That is the GPU/TPU (and multi-device) route. XLA:CPU's sort is 5–10× slower than
 NumPy's, so on a single-device CPU runtime the sort and the reductions run in NumPy
 on XLA's own buffers (:mod:`maskjax.metrics._host_call`): AUROC / AP reduce to
-scalars in one host kernel (unweighted AUROC: one uint32 sort and a Mann–Whitney
-count), and the per-element fields are filled by a second kernel that ``jit``
+scalars in one host kernel (unweighted: one uint32 sort, then a Mann–Whitney
+count or the runs of equal-score positives), and the per-element fields are filled by a second kernel that ``jit``
 drops when only the scalars are used.
 """
 
@@ -92,9 +92,10 @@ def _from_sortable_int(k: jax.Array, dtype) -> jax.Array:
 # --------------------------------------------------------------------- host (NumPy) backend
 # The packed operand is built by XLA as int32 pairs ``[..., M, 2]`` = (payload bits, key),
 # which on a little-endian host *is* the int64 ``key << 32 | uint32(payload bits)``: a
-# zero-copy view, no host packing pass. After one int64 sort, AUROC is one chunked pass
-# (:func:`_weighted_auroc_row`); AP and the curves reduce per tie group (``np.add.reduceat``,
-# float64 accumulation). Within a tie group negatives (payload sign bit 0) sort first.
+# zero-copy view, no host packing pass. After one int64 sort, AUROC and AP are one chunked
+# pass each (:func:`_weighted_auroc_row`, :func:`_weighted_ap_row`, float64 running sums); the
+# curves reduce per tie group (``np.add.reduceat``). Within a tie group negatives (payload sign
+# bit 0) sort first. Weighted AP at 5M without ties: 268 → 180 ms.
 # Measured (N=5M, 4-decimal ties, 2-core EPYC, full bench): weighted AUROC 273 → 142 → 127 ms
 # (the int64 sort ≈ 70 ms, the pass ≈ 35 ms; np.sort f32 24 ms; kind="stable" is 5× slower).
 
@@ -170,22 +171,43 @@ def _weighted_auroc_row(row: np.ndarray) -> float:
     return area / den if den > 0 else float("nan")
 
 
+def _weighted_ap_row(row: np.ndarray) -> float:
+    r"""One sorted int64 row → weighted step-wise AP (0 without positives).
+
+    Running sums ``TP`` (positive weight) and ``T`` (all weight) at each tie group's
+    last element ``e`` give the group's point; AP ``= Σ_e (TP_e − TP_{e'}) · TP_e / T_e / Wpos``
+    with ``e'`` the previous group end (scikit-learn's ``Σ (R_k − R_{k−1}) P_k``).
+    Chunked like :func:`_weighted_auroc_row`.
+    """
+    row = row[:int(np.searchsorted(row, np.int64(_BIG) << 32))]      # dropped elements sort last
+    _, pw = _split(row)
+    total = tp_carry = all_carry = tp_last_end = 0.0
+    for a in range(0, len(row), _AUROC_CHUNK):
+        p = np.ascontiguousarray(pw[a:a + _AUROC_CHUNK])
+        pos = np.maximum(-p, np.float32(0))
+        tp = np.cumsum(pos, dtype=np.float64)
+        tp += tp_carry
+        seen = np.cumsum(np.abs(p), dtype=np.float64)
+        seen += all_carry
+        r = row[a:a + _AUROC_CHUNK + 1]                  # one element of overlap for the group-end test
+        ends = np.flatnonzero((r[1:] >> 32) != (r[:-1] >> 32))
+        if a + _AUROC_CHUNK >= len(row):
+            ends = np.append(ends, len(p) - 1)           # the row's last element ends its group
+        if len(ends):
+            tp_end = tp[ends]
+            gain = np.diff(tp_end, prepend=tp_last_end)
+            total += float(np.dot(gain, np.divide(tp_end, seen[ends], out=np.zeros_like(tp_end),
+                                                  where=seen[ends] > 0)))
+            tp_last_end = float(tp_end[-1])
+        tp_carry, all_carry = float(tp[-1]), float(seen[-1])
+    return total / tp_carry if tp_carry > 0 else 0.0
+
+
 def _host_scalars(packed, kind):
     """``[..., M, 2]`` → ``[...]`` float32 AUROC (``kind == "auroc"``) or AP, as the XLA path defines them."""
     srt, lead, _ = _host_sort(packed)
-    reduce_row = _weighted_auroc_row if kind == "auroc" else _average_precision_row
+    reduce_row = _weighted_auroc_row if kind == "auroc" else _weighted_ap_row
     return np.array([reduce_row(row) for row in srt], np.float32).reshape(lead)
-
-
-def _average_precision_row(row: np.ndarray) -> float:
-    """One sorted int64 row → step-wise AP over tie groups (0 without positives)."""
-    if len(row) == 0:
-        return 0.0
-    _, pos_g, neg_g = _groups(*_split(row))
-    tps, fps = np.cumsum(pos_g), np.cumsum(neg_g)
-    tot = tps + fps
-    prec = np.divide(tps, tot, out=np.zeros_like(tps), where=tot != 0)
-    return 0.0 if np.float32(tps[-1]) == 0 else float(np.dot(pos_g, prec) / tps[-1])
 
 
 def _host_counts(outs, packed):
