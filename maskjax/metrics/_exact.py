@@ -101,13 +101,8 @@ def _from_sortable_int(k: jax.Array, dtype) -> jax.Array:
 
 
 def _host_sort(packed):
-    """``[..., M, 2]`` int32 pairs → int64 ``[R, M]`` (rows flattened) sorted in place, and the leading shape.
-
-    Sorts ``packed``'s own memory when it is writable (a scratch buffer), a copy otherwise.
-    """
-    packed = np.asarray(packed)
-    if not (packed.flags.writeable and packed.flags.c_contiguous and packed.dtype == np.int32):
-        packed = np.array(packed, dtype=np.int32, order="C")
+    """``[..., M, 2]`` int32 pairs (the writable scratch of :func:`host_kernel`) → the same memory as
+    int64 ``[R, M]`` (rows flattened), sorted in place, and the leading shape."""
     lead, m = packed.shape[:-2], packed.shape[-2]
     if np.little_endian:
         flat = packed.reshape(-1, m * 2).view(np.int64)
@@ -212,17 +207,13 @@ def _host_scalars(packed, kind):
 
 def _host_counts(outs, packed):
     """``[..., M, 2]`` → fills ``outs`` = (sorted key, ``tps``, ``fps``, ``last``, ``n_pos``, ``n_neg``);
-    ``packed`` is sorted in place when writable. The curves need no more, so no more is written."""
+    ``packed`` (the scratch) is sorted in place. The curves need no more, so no more is written."""
     srt, lead, m = _host_sort(packed)
     rows = srt.shape[0]
     key, tps_end, fps_end, last, n_pos, n_neg = outs
     key, tps_end, fps_end, last = (x.reshape(rows, m) for x in (key, tps_end, fps_end, last))
     n_pos, n_neg = n_pos.reshape(rows), n_neg.reshape(rows)
-    n_pos[...] = 0
-    n_neg[...] = 0
     for r in range(rows):
-        if m == 0:
-            continue
         k, pw = _split(srt[r])
         key[r] = k
         starts, pos_g, neg_g = _groups(k, pw)
@@ -380,11 +371,8 @@ def _average_precision_of_parts(parts: list[tuple[np.ndarray, int]]) -> float:
 
 
 def _host_unit(packed, scores, kind):
-    """``[..., M]`` packed uint32 keys (:func:`_pack_unit31`; sorted in place when writable) and
+    """``[..., M]`` packed uint32 keys (:func:`_pack_unit31`; the scratch, sorted in place) and
     float32 scores → ``[...]`` float32 AUROC (``kind == "auroc"``) or AP."""
-    packed, scores = np.asarray(packed), np.asarray(scores, np.float32)
-    if not (packed.flags.writeable and packed.flags.c_contiguous and packed.dtype == np.uint32):
-        packed = np.array(packed, dtype=np.uint32, order="C")
     scores = np.broadcast_to(scores, packed.shape)       # under vmap an unbatched operand has a 1 axis
     lead, m = packed.shape[:-1], packed.shape[-1]
     packed, scores = packed.reshape(-1, m), scores.reshape(-1, m)

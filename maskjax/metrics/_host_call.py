@@ -25,7 +25,8 @@ except ImportError:  # pragma: no cover - JAX < 0.7
 def host_kernel(fn: Callable[..., None], results: Sequence[jax.ShapeDtypeStruct], scratch: jax.Array,
                 *inputs: jax.Array) -> tuple[jax.Array, ...]:
     """``fn(outs, scratch, *inputs)`` on the host: ``fn`` fills the NumPy arrays ``outs``
-    (shaped as ``results``) and may overwrite ``scratch``; returns the filled ``outs``.
+    (shaped as ``results``) and may overwrite ``scratch`` (always a writable, C-contiguous
+    array of ``scratch``'s dtype); returns the filled ``outs``.
 
     ``scratch`` should be a temporary that nothing else reads (XLA copies it otherwise).
     Batched under ``vmap`` with a leading axis on every operand (``expand_dims``).
