@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["to_jax", "import_dlpack", "narrow_dtype", "check_int32_range", "x64_enabled", "Call"]
+__all__ = ["to_jax", "register_converter", "import_dlpack", "narrow_dtype", "check_int32_range", "x64_enabled", "Call"]
 
 log = logging.getLogger("maskjax.interop")
 
@@ -304,14 +304,9 @@ def to_jax(x: Any, *, copy: bool | None = None, name: str = "array") -> jax.Arra
     """
     if isinstance(x, jax.Array):
         return jnp.array(x, copy=True) if copy else x
-    module = type(x).__module__.split(".")[0]
-    if module == "torch":
-        from maskjax import torch as _mtorch
-        return _mtorch.to_jax(x, copy=copy, name=name)
-    if module in ("tensorflow", "keras") and hasattr(x, "dtype") and hasattr(x, "shape"):
-        if module == "tensorflow" or "Variable" in type(x).__name__:
-            from maskjax import tf as _mtf
-            return _mtf.to_jax(x, copy=copy, name=name)
+    converter = _CONVERTERS.get(type(x).__module__.split(".")[0])
+    if converter is not None and converter[1](x):
+        return converter[0](x, copy=copy, name=name)
     if isinstance(x, (np.ndarray, np.generic)):
         return _numpy_to_jax(np.asarray(x), copy, name)
     if hasattr(x, "__dlpack__") and hasattr(x, "__dlpack_device__"):
@@ -319,6 +314,30 @@ def to_jax(x: Any, *, copy: bool | None = None, name: str = "array") -> jax.Arra
     if hasattr(x, "__array__"):
         return _numpy_to_jax(np.asarray(x), copy, name)
     return jnp.asarray(x)
+
+
+# --------------------------------------------------------------------------------------------
+# Registry: fronts register their framework's converter here (one-way imports: this module
+# never imports a front). An unregistered framework's tensors take the generic DLPack route.
+
+_CONVERTERS: dict[str, tuple[Callable[..., jax.Array], Callable[[Any], bool]]] = {}
+
+
+def register_converter(root_module: str, convert: Callable[..., jax.Array],
+                       accepts: Callable[[Any], bool] | None = None) -> None:
+    """Route :func:`to_jax` of objects whose type lives in ``root_module`` to ``convert``.
+
+    Called by a front when it is imported (``maskjax.torch`` registers ``"torch"``,
+    ``maskjax.tf`` registers ``"tensorflow"``). ``convert(x, copy=, name=)`` returns a
+    ``jax.Array``; ``accepts(x)`` (default: always) narrows which objects it takes.
+
+    Example:
+      >>> import numpy as np
+      >>> from maskjax import _interop
+      >>> sorted(k for k in _interop._CONVERTERS if k == "numpy")
+      []
+    """
+    _CONVERTERS[root_module] = (convert, accepts or (lambda x: True))
 
 
 # --------------------------------------------------------------------------------------------

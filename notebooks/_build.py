@@ -98,8 +98,8 @@ better than the model is. A `mask` (from the lengths) removes it from every
 numerator *and* denominator.
 """),
     code(SETUP + """
-from maskjax import _demo_data   # the data set `maskjax demo` uses
-data = _demo_data.sequence_batch(seed=0)
+from maskjax.app import demo_data   # the data set `maskjax demo` uses
+data = demo_data.sequence_batch(seed=0)
 mask = maskjax.masks.from_lengths(data.lengths, data.logits.shape[1])
 print("logits", data.logits.shape, "labels", data.labels.shape, "real steps", int(mask.sum()), "of", mask.size)
 kw = dict(task="multiclass", num_classes=data.num_classes, from_logits=True)

@@ -147,3 +147,13 @@ def from_jax(array: Any, like: Any = None) -> tf.Tensor:
         with tf.device(device):
             out = tf.identity(out)
     return out
+
+
+def _accepts(x: Any) -> bool:
+    # tf.Tensor, and Keras variables backed by TF (not Keras' other objects)
+    return hasattr(x, "dtype") and hasattr(x, "shape") and (
+        type(x).__module__.startswith("tensorflow") or "Variable" in type(x).__name__)
+
+
+_interop.register_converter("tensorflow", to_jax, _accepts)
+_interop.register_converter("keras", to_jax, _accepts)

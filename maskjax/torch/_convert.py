@@ -231,3 +231,6 @@ def from_jax(array: Any, like: torch.Tensor | torch.device | str | None = None, 
 
 def _torch_device(d: jax.Device) -> torch.device:
     return torch.device("cpu") if d.platform == "cpu" else torch.device("cuda", d.id)
+
+
+_interop.register_converter("torch", to_jax)

@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from maskjax import cli
+from maskjax.app import cli
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

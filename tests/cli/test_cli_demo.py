@@ -23,7 +23,7 @@ def _check_report(out: str) -> None:
 
 
 def test_demo_module_prints_report_and_writes_plots(tmp_path):
-    res = run_subprocess([sys.executable, "-m", "maskjax.cli", "demo", "--out", "plots"], cwd=tmp_path)
+    res = run_subprocess([sys.executable, "-m", "maskjax", "demo", "--out", "plots"], cwd=tmp_path)
     assert res.code == 0, res.err
     assert "Traceback" not in res.err
     _check_report(res.out)

@@ -78,7 +78,7 @@ def test_bad_input_one_line(run_cli, files, case):
 
 
 def test_bad_input_subprocess_no_traceback(files, tmp_path):
-    res = run_subprocess([sys.executable, "-m", "maskjax.cli", "report", "--preds", str(files / "p.npy"),
+    res = run_subprocess([sys.executable, "-m", "maskjax", "report", "--preds", str(files / "p.npy"),
                           "--targets", str(files / "y40.npy"), "--task", "multiclass"], cwd=tmp_path)
     line = assert_one_line_error(res)
     assert "rows" in line

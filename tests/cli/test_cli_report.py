@@ -169,7 +169,7 @@ def test_binary_threshold_npz_uncompressed(run_cli, tmp_path):
 def test_text_table_and_subprocess(tmp_path, mc_files):
     """The human-readable table through a real process (the console entry point's code path)."""
     d = mc_files
-    res = run_subprocess([sys.executable, "-m", "maskjax.cli", "report", "--preds", str(d / "probs.npy"),
+    res = run_subprocess([sys.executable, "-m", "maskjax", "report", "--preds", str(d / "probs.npy"),
                           "--targets", str(d / "labels.npy"), "--task", "multiclass", "--chunk-size", "100",
                           "--class-names", "cat,dog,eel,fox", "--out", "plots"], cwd=tmp_path)
     assert res.code == 0, res.err
@@ -185,7 +185,7 @@ def test_text_table_and_subprocess(tmp_path, mc_files):
 
 def test_readers_stream_without_loading(tmp_path):
     """.npy is memory-mapped; .npz members are read row-block by row-block (compressed or not)."""
-    from maskjax import _readers
+    from maskjax.app import readers as _readers
 
     a = np.arange(1000 * 3, dtype=np.float32).reshape(1000, 3)
     np.save(tmp_path / "a.npy", a)

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from maskjax._readers import InputError
+from maskjax.app.readers import InputError
 
 @dataclasses.dataclass(frozen=True)
 class Config:
@@ -472,7 +472,7 @@ def class_names_for(cfg: Config, names: Sequence[str] | None) -> list[str]:
 def write_plots(cfg: Config, values: Mapping[str, Any], out: str, class_names: Sequence[str],
                 *, prefix: str = "") -> dict[str, str]:
     """Write the PNGs; returns ``{plot name: path}`` (empty when matplotlib is missing)."""
-    from maskjax import _plots
+    from maskjax.app import plots as _plots
 
     if not _plots.available():
         return {}

@@ -43,7 +43,7 @@ def _demo(args: argparse.Namespace) -> int:
     import numpy as np
 
     import maskjax
-    from maskjax import _demo_data, _plots, _report
+    from maskjax.app import demo_data as _demo_data, plots as _plots, report as _report
 
     _enable_compilation_cache()
     data = _demo_data.sequence_batch(seed=args.seed)
@@ -156,7 +156,7 @@ def _role_options(entries: Sequence[str] | None, option: str, multi: bool) -> di
 
 
 def _open_sources(args: argparse.Namespace):
-    from maskjax import _readers
+    from maskjax.app import readers as _readers
 
     try:
         columns = _role_options(args.column, "--column", multi=True)
@@ -188,7 +188,7 @@ def _open_sources(args: argparse.Namespace):
 
 def _lockstep(sources, chunk_size: int):
     """Yield ``(preds, targets, mask, weights)`` row chunks, checking the files end together."""
-    from maskjax import _readers
+    from maskjax.app import readers as _readers
 
     roles = [r for r in ROLES if r in sources]
     iters = {r: sources[r].chunks(chunk_size) for r in roles}
@@ -211,7 +211,7 @@ def _check_shapes(task: str, num_classes: int | None, preds, targets, mask, weig
     """Check one chunk's shapes; returns num_classes (C or L). Raises InputError with one line."""
     import numpy as np
 
-    from maskjax._readers import InputError
+    from maskjax.app.readers import InputError
 
     p, t = preds.shape[1:], targets.shape[1:]
     float_preds = np.issubdtype(preds.dtype, np.floating)
@@ -256,7 +256,7 @@ def _check_shapes(task: str, num_classes: int | None, preds, targets, mask, weig
 
 def _report(args: argparse.Namespace) -> int:
     prog = "maskjax report"
-    from maskjax import _plots, _readers, _report
+    from maskjax.app import plots as _plots, readers as _readers, report as _report
 
     _enable_compilation_cache()
     if args.chunk_size < 1:
