@@ -100,7 +100,7 @@ def build_collection(cfg: Config):
 
 # Reliability-diagram data for the plot: a ``CalibrationError`` of the same configuration whose compute
 # returns the diagram, so the Collection shares one calibration state with the "ece" member.
-from maskjax.metrics._objects_curves import CalibrationError as _CalibrationError  # noqa: E402
+from maskjax.metrics import CalibrationError as _CalibrationError  # noqa: E402
 
 
 class _Reliability(_CalibrationError):

@@ -1,11 +1,122 @@
-"""Metrics: one-shot functions and streaming metric objects (see DESIGN.md).
+"""Metrics: one-shot functions and streaming metric objects.
 
-Each private module defines ``__all__``; the names are re-exported here.
+Each metric family lives in one private module named after what it computes, holding the
+one-shot functions, their streaming classes and the formulas (see CONVENTIONS.md, "Where things
+live"). Re-exported here one name a line.
 """
 
-from maskjax.metrics import _classification, _curves, _streaming
-from maskjax.metrics._classification import *  # noqa: F401,F403
-from maskjax.metrics._curves import *  # noqa: F401,F403
-from maskjax.metrics._streaming import *  # noqa: F401,F403
+from maskjax.metrics._stat_scores import stat_scores
+from maskjax.metrics._stat_scores import confusion_matrix
+from maskjax.metrics._stat_scores import StatScores
+from maskjax.metrics._stat_scores import ConfusionMatrix
+from maskjax.metrics._accuracy import accuracy
+from maskjax.metrics._accuracy import balanced_accuracy
+from maskjax.metrics._accuracy import hamming_distance
+from maskjax.metrics._accuracy import exact_match
+from maskjax.metrics._accuracy import top_k_accuracy
+from maskjax.metrics._accuracy import Accuracy
+from maskjax.metrics._accuracy import BalancedAccuracy
+from maskjax.metrics._accuracy import HammingDistance
+from maskjax.metrics._accuracy import ExactMatch
+from maskjax.metrics._precision_recall import precision
+from maskjax.metrics._precision_recall import recall
+from maskjax.metrics._precision_recall import specificity
+from maskjax.metrics._precision_recall import Precision
+from maskjax.metrics._precision_recall import Recall
+from maskjax.metrics._precision_recall import Specificity
+from maskjax.metrics._f_beta import f1_score
+from maskjax.metrics._f_beta import fbeta_score
+from maskjax.metrics._f_beta import dice_score
+from maskjax.metrics._f_beta import jaccard_index
+from maskjax.metrics._f_beta import F1Score
+from maskjax.metrics._f_beta import FBetaScore
+from maskjax.metrics._f_beta import DiceScore
+from maskjax.metrics._f_beta import JaccardIndex
+from maskjax.metrics._agreement import matthews_corrcoef
+from maskjax.metrics._agreement import cohen_kappa
+from maskjax.metrics._agreement import MatthewsCorrCoef
+from maskjax.metrics._agreement import CohenKappa
+from maskjax.metrics._ranking import precision_at_k
+from maskjax.metrics._ranking import recall_at_k
+from maskjax.metrics._ranking import PrecisionAtK
+from maskjax.metrics._ranking import RecallAtK
+from maskjax.metrics._curves import roc_curve
+from maskjax.metrics._curves import precision_recall_curve
+from maskjax.metrics._curves import auroc
+from maskjax.metrics._curves import average_precision
+from maskjax.metrics._curves import best_threshold
+from maskjax.metrics._curves import calibration_error
+from maskjax.metrics._curves import reliability_diagram
+from maskjax.metrics._curves import RocCurve
+from maskjax.metrics._curves import PrecisionRecallCurve
+from maskjax.metrics._objects_curves import AUROC
+from maskjax.metrics._objects_curves import AveragePrecision
+from maskjax.metrics._objects_curves import ROC
+from maskjax.metrics._objects_curves import PRCurve
+from maskjax.metrics._objects_curves import CalibrationError
+from maskjax.metrics._streaming import Metric
+from maskjax.metrics._streaming import Mean
+from maskjax.metrics._streaming import Sum
+from maskjax.metrics._streaming import Collection
+from maskjax.metrics._streaming import HostAccumulator
+from maskjax.metrics._streaming import psum_state
+from maskjax.metrics._streaming import merge_across_processes
 
-__all__ = list(_classification.__all__) + list(_curves.__all__) + list(_streaming.__all__)
+__all__ = [
+    "stat_scores",
+    "confusion_matrix",
+    "StatScores",
+    "ConfusionMatrix",
+    "accuracy",
+    "balanced_accuracy",
+    "hamming_distance",
+    "exact_match",
+    "top_k_accuracy",
+    "Accuracy",
+    "BalancedAccuracy",
+    "HammingDistance",
+    "ExactMatch",
+    "precision",
+    "recall",
+    "specificity",
+    "Precision",
+    "Recall",
+    "Specificity",
+    "f1_score",
+    "fbeta_score",
+    "dice_score",
+    "jaccard_index",
+    "F1Score",
+    "FBetaScore",
+    "DiceScore",
+    "JaccardIndex",
+    "matthews_corrcoef",
+    "cohen_kappa",
+    "MatthewsCorrCoef",
+    "CohenKappa",
+    "precision_at_k",
+    "recall_at_k",
+    "PrecisionAtK",
+    "RecallAtK",
+    "roc_curve",
+    "precision_recall_curve",
+    "auroc",
+    "average_precision",
+    "best_threshold",
+    "calibration_error",
+    "reliability_diagram",
+    "RocCurve",
+    "PrecisionRecallCurve",
+    "AUROC",
+    "AveragePrecision",
+    "ROC",
+    "PRCurve",
+    "CalibrationError",
+    "Metric",
+    "Mean",
+    "Sum",
+    "Collection",
+    "HostAccumulator",
+    "psum_state",
+    "merge_across_processes",
+]

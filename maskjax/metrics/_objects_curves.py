@@ -39,7 +39,7 @@ import numpy as np
 
 from maskjax import _checks
 from maskjax.metrics import _binned, _calibration, _curve_inputs as ci, _curves
-from maskjax.metrics._stream_base import Metric, State, add_into, check_accumulator_dtype
+from maskjax.metrics._streaming import Metric, State, add_into, check_accumulator_dtype
 
 __all__ = ["AUROC", "AveragePrecision", "ROC", "PRCurve", "CalibrationError"]
 

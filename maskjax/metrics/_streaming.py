@@ -1,35 +1,502 @@
-"""Streaming metric objects and collections (DESIGN.md, "Streaming state").
+"""Streaming metric objects: the base class, ``Mean``, ``Sum`` and ``Collection``.
 
-The public names live in private modules and are re-exported here:
+A metric object is a frozen, hashable dataclass holding *configuration only*
+(the Python values that shape the program). Its state is a pytree of additive
+arrays, handled through the optax-like quartet::
 
-* :mod:`maskjax.metrics._stream_base` — the ``Metric`` base class, ``Mean``,
-  ``Sum``, ``Collection``, ``HostAccumulator`` and the cross-device /
-  cross-process reductions.
-* :mod:`maskjax.metrics._objects` — one class per functional metric
-  (confusion metrics) and :mod:`maskjax.metrics._objects_curves` (curves and
-  calibration), each a thin wrapper around the functional
-  module's internal update (additive state) and compute: no maths of its own.
+    state = metric.init()                                  # strongly typed zeros
+    state = metric.update(state, preds, targets, mask=m)   # pure, jit-able
+    state = metric.merge(state, other)                     # tree addition
+    value = metric.compute(state)                          # pure function of state
+
+Because every state leaf is a sum, ``merge`` is ``+``: a ``lax.scan`` over
+batches, ``jax.lax.psum`` over a mesh axis inside ``shard_map``, a tree of
+partial results and a reduction across hosts all give the one-shot answer.
+
+Accumulator dtypes and exactness
+--------------------------------
+Counting metrics default to ``int32`` counts (exact up to 2**31 - 1 per
+cell). Pass ``dtype="float32"`` to accumulate weighted counts (needed as soon
+as ``sample_weight`` or a class weight is given; float32 counts whole
+numbers exactly only up to 2**24 = 16,777,216). For larger evaluations either
+enable ``jax_enable_x64`` and use ``dtype="int64"`` / ``"float64"``, or keep
+the device state narrow and flush it periodically into a
+:class:`HostAccumulator` (int64 / float64 on the host, computed under x64).
 """
 
-from maskjax.metrics import _objects, _objects_curves
-from maskjax.metrics._objects import *  # noqa: F401,F403
-from maskjax.metrics._objects_curves import *  # noqa: F401,F403
-from maskjax.metrics._stream_base import (
-    Collection,
-    HostAccumulator,
-    Mean,
-    Metric,
-    Sum,
-    psum_state,
-    merge_across_processes,
-)
+from __future__ import annotations
 
-__all__ = [
-    "Metric",
-    "Mean",
-    "Sum",
-    "Collection",
-    "HostAccumulator",
-    "merge_across_processes",
-    "psum_state",
-] + list(_objects.__all__) + list(_objects_curves.__all__)
+import dataclasses
+import functools
+from typing import Any, ClassVar, Hashable, Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from maskjax import _checks
+from maskjax._reduction import reduce
+from maskjax._safe_divide import safe_divide
+
+__all__ = ["Metric", "Mean", "Sum", "Collection", "HostAccumulator", "psum_state", "merge_across_processes"]
+
+State = Any
+
+_COUNT_DTYPES = ("int32", "int64", "float32", "float64")
+
+
+def merge_states(a: State, b: State) -> State:
+    """Leaf-wise sum of two states of one metric (the merge of every metric)."""
+    return jax.tree.map(jnp.add, a, b)
+
+
+def check_accumulator_dtype(dtype: Any, name: str = "dtype") -> str | None:
+    """Validate a ``dtype=`` config value; returns its canonical name (or None)."""
+    if dtype is None:
+        return None
+    try:
+        canonical = jnp.dtype(dtype).name
+    except TypeError:
+        canonical = None
+    if canonical not in _COUNT_DTYPES:
+        raise ValueError(f"`{name}` must be None or one of {list(_COUNT_DTYPES)}, got {dtype!r}.")
+    if canonical.endswith("64") and not jax.config.jax_enable_x64:
+        raise ValueError(
+            f"`{name}={canonical}` needs 64-bit JAX (jax.config.update('jax_enable_x64', True)); "
+            "without it, keep a 32-bit device state and flush it into a HostAccumulator."
+        )
+    return canonical
+
+
+def add_into(state: State, increment: State, owner: str) -> State:
+    """``state + increment`` leaf by leaf, keeping the state's dtypes.
+
+    Raises ``TypeError`` at trace time when a floating (weighted) increment
+    would be added into an integer count (it would be truncated silently).
+    """
+    leaves_s, treedef_s = jax.tree.flatten(state)
+    leaves_i, treedef_i = jax.tree.flatten(increment)
+    if treedef_s != treedef_i:
+        raise ValueError(
+            f"{owner}: the state passed to update does not have this metric's structure "
+            f"(expected {treedef_i}, got {treedef_s}); build it with {owner}.init()."
+        )
+    out = []
+    for s, i in zip(leaves_s, leaves_i):
+        s = jnp.asarray(s)
+        if jnp.issubdtype(s.dtype, jnp.integer) and jnp.issubdtype(i.dtype, jnp.floating):
+            raise TypeError(
+                f"{owner} keeps integer counts (dtype {s.dtype}) but this update produced "
+                f"weighted (floating) counts, e.g. because `sample_weight` or a class weight was "
+                f"given. Build the metric with dtype='float32' to accumulate weighted counts."
+            )
+        if s.shape != i.shape:
+            raise ValueError(
+                f"{owner}: state leaf of shape {tuple(s.shape)} cannot accumulate an update of "
+                f"shape {tuple(i.shape)}; build the state with {owner}.init()."
+            )
+        out.append(s + i.astype(s.dtype))
+    return jax.tree.unflatten(treedef_s, out)
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    """Base class of every streaming metric: static config, additive array state.
+
+    Subclasses are frozen dataclasses (hashable, so they can be closed over or
+    passed as static arguments to ``jax.jit``) and implement :meth:`init`,
+    :meth:`update` and :meth:`compute`. :meth:`merge` is tree addition.
+
+    ``state_key()`` returns a hashable that is equal for two metrics exactly
+    when they build identical states from identical inputs; a
+    :class:`Collection` updates one shared state per key. ``None`` (the
+    default) means "never shared".
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from maskjax.metrics import Mean
+      >>> m = Mean()
+      >>> s = m.update(m.init(), jnp.array([1., 2., 3.]))
+      >>> float(m.compute(m.merge(s, s)))
+      2.0
+    """
+
+    #: "preds_targets" (update(state, preds, targets, ...)) or "values" (update(state, values, ...)).
+    inputs: ClassVar[str] = "preds_targets"
+
+    def state_key(self) -> Hashable | None:
+        return None
+
+    def init(self) -> State:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def update(self, state: State, *args: Any, **kwargs: Any) -> State:  # pragma: no cover
+        raise NotImplementedError
+
+    def merge(self, a: State, b: State) -> State:
+        """Combine two states (leaf-wise addition; associative and commutative)."""
+        return merge_states(a, b)
+
+    def compute(self, state: State) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def all_reduce(self, state: State, axis_name: Any) -> State:
+        """Merge the states of every device along a mesh axis (inside ``shard_map``): ``psum``."""
+        return jax.lax.psum(state, axis_name)
+
+    def reset(self) -> State:
+        """Alias of :meth:`init`: a fresh state of the same shapes and dtypes (no retrace)."""
+        return self.init()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """One shot: ``compute(update(init(), *args, **kwargs))``."""
+        return self.compute(self.update(self.init(), *args, **kwargs))
+
+
+@dataclasses.dataclass(frozen=True)
+class Sum(Metric):
+    r"""Streaming masked, weighted sum :math:`\sum_i w_i v_i` of any per-element value.
+
+    The element weight ``w = mask · sample_weight`` follows the one weighting
+    contract (``mask`` / ``sample_weight`` broadcast *from the left*, masked
+    ``inf``/``nan`` values never leak), exactly as
+    ``maskjax.reduce(values, ..., reduction="sum")``.
+
+    Args:
+      dtype: float accumulator dtype (``"float32"``; ``"float64"`` with x64).
+
+    State:
+      ``{"total": Σ w·v}`` — a scalar of ``dtype``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from maskjax.metrics import Sum
+      >>> s = Sum()
+      >>> state = s.update(s.init(), jnp.array([[1., 2.], [3., 4.]]), mask=jnp.array([1, 0]))
+      >>> float(s.compute(state))
+      3.0
+    """
+
+    dtype: str = "float32"
+    inputs: ClassVar[str] = "values"
+
+    def __post_init__(self) -> None:
+        dt = check_accumulator_dtype(self.dtype)
+        if dt is None or not dt.startswith("float"):
+            raise ValueError(f"`dtype` of Sum must be 'float32' or 'float64', got {self.dtype!r}.")
+        object.__setattr__(self, "dtype", dt)
+
+    def init(self) -> State:
+        return {"total": jnp.zeros((), self.dtype)}
+
+    def update(self, state: State, values: Any, *, mask: Any = None, sample_weight: Any = None) -> State:
+        """Add ``Σ w·v`` of this batch (``values`` of any shape ``S``)."""
+        total = reduce(values, mask=mask, sample_weight=sample_weight, reduction="sum")
+        return add_into(state, {"total": total}, type(self).__name__)
+
+    def compute(self, state: State) -> jax.Array:
+        return state["total"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Mean(Metric):
+    r"""Streaming masked, weighted mean :math:`\sum_i w_i v_i / \sum_i w_i` of any per-element value.
+
+    Use it for a loss (pass the *unreduced* per-element loss and the same
+    ``mask`` / ``sample_weight`` the loss got) or any other per-element value.
+    The state is the pair ``(Σ w·v, Σ w)``, so streaming over any split of the
+    data gives exactly the global ``maskjax.reduce(values, ..., reduction="mean")``
+    — unlike a mean of per-batch means, which over-weights short, padded
+    batches. No kept element (Σ w = 0) gives 0, as ``maskjax.reduce`` does.
+
+    Args:
+      dtype: float accumulator dtype (``"float32"``; ``"float64"`` with x64).
+
+    State:
+      ``{"total": Σ w·v, "weight": Σ w}`` — scalars of ``dtype``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from maskjax.metrics import Mean
+      >>> mean = Mean()
+      >>> v = jnp.array([[1., 2., 3.], [4., 5., 6.]])
+      >>> state = mean.update(mean.init(), v[:1], mask=jnp.array([[1, 1, 0]]))
+      >>> state = mean.update(state, v[1:], mask=jnp.array([[1, 0, 0]]))
+      >>> round(float(mean.compute(state)), 4)   # (1 + 2 + 4) / 3
+      2.3333
+    """
+
+    dtype: str = "float32"
+    inputs: ClassVar[str] = "values"
+
+    def __post_init__(self) -> None:
+        dt = check_accumulator_dtype(self.dtype)
+        if dt is None or not dt.startswith("float"):
+            raise ValueError(f"`dtype` of Mean must be 'float32' or 'float64', got {self.dtype!r}.")
+        object.__setattr__(self, "dtype", dt)
+
+    def init(self) -> State:
+        return {"total": jnp.zeros((), self.dtype), "weight": jnp.zeros((), self.dtype)}
+
+    def update(self, state: State, values: Any, *, mask: Any = None, sample_weight: Any = None) -> State:
+        """Add ``Σ w·v`` and ``Σ w`` of this batch (``values`` of any shape ``S``)."""
+        values = _checks.as_array(values, "values")
+        total = reduce(values, mask=mask, sample_weight=sample_weight, reduction="sum")
+        # Σ w through the same reduction (values of 1): the denominator `reduce(..., "mean")` uses.
+        weight = reduce(jnp.ones(values.shape, total.dtype), mask=mask, sample_weight=sample_weight,
+                        reduction="sum")
+        return add_into(state, {"total": total, "weight": weight}, type(self).__name__)
+
+    def compute(self, state: State) -> jax.Array:
+        return safe_divide(state["total"], state["weight"])
+
+
+# --------------------------------------------------------------------------------------------
+# Collection
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, init=False)
+class Collection(Metric):
+    """Several metrics over one pass: members whose statistics coincide share one state.
+
+    Members with equal ``state_key()`` (the config fields that shape the state:
+    task, number of classes, threshold, ``top_k``, ``ignore_index``, accumulator
+    dtype, number of bins, …) are grouped; each group keeps **one** state,
+    updated once per batch by its first member, and every member computes its
+    own value from it. Accuracy, precision, recall, F1, IoU and MCC of one task
+    thus cost one counting pass, and adding a metric adds no pass over the data.
+
+    Value metrics (:class:`Mean`, :class:`Sum`) read their per-element values
+    from the keyword argument named after them in :meth:`update`, with the
+    collection's ``mask`` and ``sample_weight``.
+
+    The collection is itself a hashable, static metric (``init`` / ``update`` /
+    ``merge`` / ``compute``); its state is a dict ``{group name: group state}``
+    (the group name is its first member's name), so ``psum``, ``lax.scan`` and
+    :meth:`merge` work on it unchanged.
+
+    Args:
+      metrics: a mapping ``{name: metric}`` (or give them as keyword arguments).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from maskjax.metrics import Collection, Mean, Sum
+      >>> coll = Collection(loss=Mean(), total=Sum())
+      >>> state = coll.update(coll.init(), loss=jnp.array([1., 3.]), total=jnp.array([2., 2.]))
+      >>> {k: float(v) for k, v in coll.compute(state).items()}
+      {'loss': 2.0, 'total': 4.0}
+    """
+
+    metrics: tuple[tuple[str, Metric], ...]
+
+    def __init__(self, metrics: Mapping[str, Metric] | None = None, /, **kwargs: Metric) -> None:
+        items = dict(metrics or {})
+        for name, m in kwargs.items():
+            if name in items:
+                raise ValueError(f"Collection: metric name {name!r} given twice.")
+            items[name] = m
+        if not items:
+            raise ValueError("Collection needs at least one metric.")
+        for name, m in items.items():
+            if not isinstance(name, str) or not name.isidentifier():
+                raise ValueError(f"Collection: metric names must be identifiers, got {name!r}.")
+            if name in ("preds", "targets", "mask", "sample_weight", "state"):
+                raise ValueError(f"Collection: {name!r} is reserved (an argument of update).")
+            if not isinstance(m, Metric):
+                raise TypeError(
+                    f"Collection: {name!r} must be a maskjax.metrics streaming metric, got "
+                    f"{type(m).__name__}."
+                )
+        object.__setattr__(self, "metrics", tuple(items.items()))
+
+    # Groups are derived from the (static) members, so this is cached per instance.
+    @functools.cached_property
+    def groups(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``((group name, (member names ...)), ...)``: members sharing one state."""
+        by_key: dict[Any, list[str]] = {}
+        order: list[Any] = []
+        for name, m in self.metrics:
+            key = m.state_key()
+            key = ("__unshared__", name) if key is None else ("shared", key)
+            if key not in by_key:
+                by_key[key] = []
+                order.append(key)
+            by_key[key].append(name)
+        return tuple((by_key[k][0], tuple(by_key[k])) for k in order)
+
+    def __getitem__(self, name: str) -> Metric:
+        return dict(self.metrics)[name]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(n for n, _ in self.metrics)
+
+    def init(self) -> State:
+        return {g: self[g].init() for g, _ in self.groups}
+
+    def update(self, state: State, preds: Any = None, targets: Any = None, *, mask: Any = None,
+               sample_weight: Any = None, **values: Any) -> State:
+        """Update every group's state once.
+
+        Args:
+          state: the collection state.
+          preds, targets: inputs of the prediction/target metrics.
+          mask, sample_weight: passed to every member (the one weighting contract).
+          **values: per-element values of the value metrics, by member name
+            (e.g. ``loss=per_token_loss`` for a member ``loss=Mean()``).
+
+        Returns:
+          The new collection state.
+        """
+        unknown = set(values) - {n for n, m in self.metrics if m.inputs == "values"}
+        if unknown:
+            raise ValueError(
+                f"Collection.update got values for {sorted(unknown)}, which are not value metrics "
+                f"(Mean/Sum) of this collection; its members are {list(self.names)}."
+            )
+        new = {}
+        for group, _ in self.groups:
+            m = self[group]
+            if m.inputs == "values":
+                if group not in values:
+                    raise ValueError(f"Collection.update: missing `{group}=` values for the {type(m).__name__} "
+                                     f"member {group!r}.")
+                new[group] = m.update(state[group], values[group], mask=mask, sample_weight=sample_weight)
+            else:
+                if preds is None or targets is None:
+                    raise ValueError(f"Collection.update: member {group!r} needs `preds` and `targets`.")
+                new[group] = m.update(state[group], preds, targets, mask=mask, sample_weight=sample_weight)
+        return new
+
+    def merge(self, a: State, b: State) -> State:
+        return {g: self[g].merge(a[g], b[g]) for g, _ in self.groups}
+
+    def all_reduce(self, state: State, axis_name: Any) -> State:
+        return {g: self[g].all_reduce(state[g], axis_name) for g, _ in self.groups}
+
+    def compute(self, state: State) -> dict[str, Any]:
+        """A flat dict ``{member name: value}``."""
+        out = {}
+        for group, members in self.groups:
+            for name in members:
+                out[name] = self[name].compute(state[group])
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# Wide accumulation on the host
+# --------------------------------------------------------------------------------------------
+
+
+def _widen(x: Any) -> np.ndarray:
+    x = np.asarray(x)
+    if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
+        return x.astype(np.int64)
+    return x.astype(np.float64)
+
+
+class HostAccumulator:
+    """Exact accumulation past 2**31 (int32) / 2**24 (float32) counts: int64/float64 on the host.
+
+    Keep the device state narrow and fast; every ``k`` steps (before any cell
+    can reach 2**31 unweighted, or 2**24 weighted) hand it to :meth:`add`,
+    which adds it into an int64 / float64 NumPy copy, and continue from
+    ``metric.init()`` (same shapes and dtypes: no retrace). :meth:`compute`
+    evaluates the metric on the wide state with 64-bit JAX enabled locally.
+
+    It is also the multi-host reduction when states are gathered on one host:
+    :meth:`add` states from every process (see :func:`merge_across_processes`).
+
+    Args:
+      metric: the streaming metric (or :class:`Collection`) whose states are added.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from maskjax.metrics import HostAccumulator, Mean
+      >>> mean = Mean()
+      >>> acc = HostAccumulator(mean)
+      >>> for _ in range(3):
+      ...     state = acc.add(mean.update(mean.init(), jnp.array([1., 2.])))
+      >>> acc.state["weight"].dtype, float(acc.compute())
+      (dtype('float64'), 1.5)
+    """
+
+    def __init__(self, metric: Metric) -> None:
+        self.metric = metric
+        self.state = jax.tree.map(_widen, metric.init())
+
+    def add(self, state: State) -> State:
+        """Add a device state (fetched to host) and return a fresh ``metric.init()``."""
+        host = jax.device_get(state)
+        self.state = jax.tree.map(lambda a, b: a + _widen(b), self.state, host)
+        return self.metric.init()
+
+    def compute(self) -> Any:
+        """The metric of the wide state, computed with 64-bit JAX (results come back as NumPy)."""
+        with jax.enable_x64(True):
+            wide = jax.tree.map(jnp.asarray, self.state)
+            return jax.tree.map(np.asarray, jax.jit(self.metric.compute)(wide))
+
+
+def psum_state(state: State, axis_name: Any) -> State:
+    """``jax.lax.psum`` of a metric state over a mesh axis (use inside ``shard_map`` / ``pmap``).
+
+    Every leaf is a sum, so this is the cross-device merge. Integer counts stay
+    integer (exact); float counts are summed in the state's dtype.
+
+    Args:
+      state: a metric or collection state.
+      axis_name: the mesh axis name(s) to reduce over.
+
+    Returns:
+      The state summed over ``axis_name`` (identical on every device).
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> from maskjax.metrics import Mean, psum_state
+      >>> mean = Mean()
+      >>> def per_device(v):
+      ...     return psum_state(mean.update(mean.init(), v), "d")
+      >>> out = jax.vmap(per_device, axis_name="d")(jnp.array([[1., 2.], [3., 6.]]))
+      >>> float(mean.compute(jax.tree.map(lambda x: x[0], out)))
+      3.0
+    """
+    return jax.lax.psum(state, axis_name)
+
+
+def merge_across_processes(metric: Metric, state: State) -> State:
+    """Merge a metric state over every JAX process (multi-host); the result is on every host.
+
+    Gathers each process's host-local (e.g. already ``psum``-ed, replicated)
+    state with ``jax.experimental.multihost_utils.process_allgather`` and
+    folds the copies with ``metric.merge`` (addition, in the state's own
+    dtype). With a single process it returns the state unchanged (as NumPy).
+    For counts that may exceed 32-bit exactness, :meth:`HostAccumulator.add`
+    the gathered states instead. On CPU, multi-process collectives need
+    ``jax.config.update("jax_cpu_collectives_implementation", "gloo")``
+    before ``jax.distributed.initialize``.
+
+    Args:
+      metric: the metric or :class:`Collection` that built ``state``.
+      state: this process's state.
+
+    Returns:
+      The merged state, as NumPy arrays (same structure and dtypes).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from maskjax.metrics import Sum, merge_across_processes
+      >>> s = Sum()
+      >>> float(s.compute(merge_across_processes(s, s.update(s.init(), jnp.array([1., 2.])))))
+      3.0
+    """
+    if jax.process_count() == 1:
+        return jax.device_get(state)
+    from jax.experimental import multihost_utils
+
+    gathered = jax.device_get(multihost_utils.process_allgather(state, tiled=False))
+    total = jax.tree.map(lambda g: g[0], gathered)
+    for i in range(1, jax.process_count()):
+        total = metric.merge(total, jax.tree.map(lambda g, i=i: g[i], gathered))
+    return jax.device_get(total)

@@ -15,7 +15,8 @@ import pytest
 
 import maskjax
 from maskjax import metrics as M
-from maskjax.metrics import _classification, _format
+from maskjax._kernels.argmax import first_argmax
+from maskjax.metrics import _confusion
 from oracles import metrics as om
 
 N, C, L = 16, 4, 5
@@ -135,7 +136,7 @@ def test_changing_the_threshold_does_not_retrace():
     f1(s, y, jnp.full((L,), 0.4, jnp.float32))  # a per-label vector is a new shape: one more trace
     assert len(traces) == 2
     # Eager calls: the shared data-pass jit is keyed by config and shapes, never by the value.
-    update = _classification._update
+    update = _confusion._data_pass
     M.accuracy(s, y, task="multilabel", threshold=0.3)
     size = update._cache_size()
     for t in (0.1, 0.6, 0.9):
@@ -165,9 +166,9 @@ def test_many_classes_c5000_without_nxc_one_hot():
 
 def test_argmax_ties_and_nan_follow_numpy():
     x = np.array([[1, 3, 3, 0], [2, 2, 2, 2], [0, np.nan, 5, np.nan], [-np.inf] * 4], np.float32)
-    assert _format.first_argmax(jnp.asarray(x)).tolist() == np.argmax(x, -1).tolist()
+    assert first_argmax(jnp.asarray(x)).tolist() == np.argmax(x, -1).tolist()
     xi = np.random.default_rng(0).integers(0, 3, (50, 6))
-    assert _format.first_argmax(jnp.asarray(xi)).tolist() == np.argmax(xi, -1).tolist()
+    assert first_argmax(jnp.asarray(xi)).tolist() == np.argmax(xi, -1).tolist()
 
 
 def test_scores_onehot_and_label_inputs_agree():

@@ -1,0 +1,635 @@
+"""The confusion state every counting metric shares, its update, and the metric base class.
+
+A confusion metric is one small class (its configuration) plus one function that builds it::
+
+    f1_score(preds, targets, **options)  ==  F1Score(**options).evaluate(preds, targets, ...)
+
+Both read the metric's spec, written once in the metric's own module:
+
+* :meth:`ConfusionMetric.state_spec` — which additive state it keeps (a :class:`StateSpec`:
+  :class:`CountsState` for most metrics; :class:`ConfmatState`, :class:`SamplesScoreState`,
+  and the top-k / exact-match / ranking states in their metrics' modules);
+* :meth:`ConfusionMetric.compute` — the formula over that state.
+
+``update`` (streaming) and ``evaluate`` (one-shot) both run ``state_spec().update`` — format the
+inputs (:func:`maskjax.metrics._format.format_inputs`) and count — so a streaming metric and its
+one-shot function run the same code. The one-shot data pass runs under one module-level
+``jax.jit`` keyed by the (hashable) state spec, with the data, threshold values included, traced:
+changing a threshold never recompiles, and precision, recall, F1, ... of one task share one
+compiled program.
+
+States (all leaves are arrays; ``merge(a, b) = tree_map(add, a, b)``):
+
+=================  =======================================================  ==========================
+state              leaves                                                    update
+=================  =======================================================  ==========================
+``Counts``         ``tp[K]``, ``pred[K]`` (tp+fp), ``target[K]`` (tp+fn,    :func:`counts_update`,
+                   support), ``total`` (``[]`` multiclass, ``[K]`` binary /  ``topk_update``
+                   multi-label: Σ weight), ``seen[K]`` (unweighted number of
+                   kept elements labelled or predicted k: class presence)
+confusion matrix   ``[C, C]`` array, ``C[i, j] = Σ w`` over (true i, pred j)   :func:`confmat_update`
+``SamplesState``   ``score_sum`` Σ sᵢ·scoreᵢ, ``weight_sum`` Σ sᵢ,            :func:`samples_update`,
+                   ``plain_sum`` Σ scoreᵢ, ``count`` (samples kept, NaN      ``exact_match_update``,
+                   scores dropped; the plain sums are scikit-learn's         ``ranking_update``
+                   fallback when every sample weight is 0)
+=================  =======================================================  ==========================
+
+``K`` is ``num_classes`` (multiclass), ``L`` (multi-label) or 1 (binary: the positive class).
+Counts are int32 when the inputs carry no ``sample_weight`` / ``class_weight`` and float32
+otherwise. Everything here is trace-safe and does one pass over the data; the per-class counts are
+O(N + C) (``segment_sum`` on class ids, masked/ignored elements routed to weight 0 at a safe index,
+never to index −1); only the multiclass confusion matrix is C×C.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from functools import partial
+from typing import Any, Callable, ClassVar, Hashable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from maskjax import _checks, _weighting
+from maskjax._safe_divide import safe_divide
+from maskjax.metrics import _format
+from maskjax.metrics._format import Formatted, format_inputs, include_classes
+from maskjax.metrics._streaming import Metric, State, add_into, check_accumulator_dtype
+
+
+
+class Counts(NamedTuple):
+    """Per-class weighted counts (see the module docstring)."""
+
+    tp: jax.Array
+    pred: jax.Array
+    target: jax.Array
+    total: jax.Array
+    seen: jax.Array
+
+
+class SamplesState(NamedTuple):
+    """Sums for a sample-weighted mean of per-sample scores."""
+
+    score_sum: jax.Array
+    weight_sum: jax.Array
+    plain_sum: jax.Array
+    count: jax.Array
+
+
+def merge(a: Any, b: Any) -> Any:
+    """Merge two states of the same kind: element-wise addition of the leaves."""
+    return jax.tree_util.tree_map(jnp.add, a, b)
+
+
+# --------------------------------------------------------------------------- #
+# init / update
+# --------------------------------------------------------------------------- #
+def counts_init(task: str, num_classes: int | None, dtype: Any = jnp.float32) -> Counts:
+    """Zero :class:`Counts` for ``task`` (``num_classes`` = L for multi-label)."""
+    k = 1 if task == "binary" else num_classes
+    z = jnp.zeros((k,), dtype)
+    total = jnp.zeros((), dtype) if task == "multiclass" else z
+    return Counts(z, z, z, total, z)
+
+
+_JOINT_MAX_BINS = 1 << 20  # unweighted multiclass counts via a C x C bincount up to C = 1024
+
+
+def counts_update(fmt: Formatted, *, task: str, num_classes: int | None) -> Counts:
+    """Per-class counts of one batch.
+
+    Multiclass: unweighted (int32) with C <= 1024, one int32 ``bincount`` of the
+    flat key ``t·C + p`` (C×C bins, the arg-max is consumed once); otherwise two
+    ``segment_sum`` passes keyed by target and by predicted class id (O(N + C),
+    no one-hot). Binary / multi-label: dense sums over the
+    sample axes; for a multi-label ``fmt`` straight from ``format_inputs`` (it
+    carries the raw inputs) a loop over blocks of rows that formats and sums
+    each block, so no ``[N, L]`` temporary is materialised.
+    """
+    w = fmt.weight
+    keep = fmt.keep.astype(w.dtype)
+    if task == "multiclass":
+        c = num_classes
+        t = fmt.targets.reshape(-1)
+        p = fmt.preds.reshape(-1)
+        w = w.reshape(-1)
+        keep = keep.reshape(-1)
+        if w.dtype == jnp.int32 and c * c <= _JOINT_MAX_BINS:
+            # Unweighted (weight == keep): ONE int32 bincount of the flat key t*C + p. Each extra
+            # consumer of p makes XLA:CPU re-run the fused arg-max (measured N=1M C=100: 133 ms with
+            # two segment_sums / bincounts vs 69 ms with one; an optimization_barrier is stripped).
+            kept = fmt.keep.reshape(-1)
+            cm = jnp.bincount(jnp.where(kept, t * c + p, c * c), length=c * c + 1)[: c * c]
+            cm = cm.reshape(c, c).astype(jnp.int32)
+            target = jnp.sum(cm, 1)
+            pred = jnp.sum(cm, 0)
+            return Counts(jnp.diagonal(cm), pred, target, jnp.sum(target), target + pred)
+        hit = (t == p).astype(w.dtype)
+        by_t = jax.ops.segment_sum(jnp.stack([w * hit, w, keep], axis=-1), t, num_segments=c)
+        by_p = jax.ops.segment_sum(jnp.stack([w, keep], axis=-1), p, num_segments=c)
+        # total = Σ_k target_k (not Σ w): rounding consistent with the per-class sums, so a
+        # class holding every element gets tn = 0 exactly (0/0 decisions stay exact).
+        return Counts(by_t[:, 0], by_p[:, 0], by_t[:, 1], jnp.sum(by_t[:, 1]), by_t[:, 2] + by_p[:, 1])
+    if task == "multilabel":
+        raw = getattr(fmt, "_raw", None)
+        blocked = None if raw is None else _multilabel_counts_blocked(raw, num_classes)
+        if blocked is not None:
+            return blocked
+    return _dense_counts(fmt, task)
+
+
+# Multi-label counts: rows per loop step. XLA:CPU lowers a column sum of a fused [N, L] expression
+# to passes over materialised N x L temporaries (344 ms = 25x the read bound at N=20k L=1000); a loop
+# whose body formats and sums 32 rows keeps everything in cache: 24-28 ms (bench/README.md, W5).
+_ROW_BLOCK = 32
+
+
+def _rows_of(x: Any, lead: tuple[int, ...], num_labels: int):
+    """``mask`` / ``sample_weight`` as ``[N]`` or ``[N, L]`` rows; ``False`` if not row-sliceable."""
+    if x is None:
+        return None
+    x = jnp.asarray(x)
+    n = 1
+    for d in lead:
+        n *= d
+    if x.ndim <= len(lead) and tuple(x.shape) == tuple(lead[: x.ndim]):
+        return _weighting.broadcast_left(x, lead, "mask").reshape(n)
+    if tuple(x.shape) == tuple(lead) + (num_labels,):
+        return x.reshape(n, num_labels)
+    return False
+
+
+def _multilabel_counts_blocked(raw: dict, num_classes: int | None) -> Counts | None:
+    """Multi-label :class:`Counts` from the raw inputs, formatted and summed per block of rows.
+
+    Exactly the formatting and sums of the dense path (each block is passed through
+    ``format_inputs`` and :func:`_dense_counts`); int32 counts are identical, float32 ones
+    differ only by summation order. ``None`` when the inputs do not split into rows.
+    """
+    if jax.default_backend() != "cpu":
+        # The row loop is a CPU cache trick; on an H200 it is sequential and slow (W5: 10.1 ms vs
+        # 0.74 ms for the dense column sums, bench/RESULTS_gpu.md), so GPUs/TPUs take the dense path.
+        return None
+    preds, targets = raw["preds"], raw["targets"]
+    lead, num_labels = tuple(preds.shape[:-1]), preds.shape[-1]
+    n = 1
+    for d in lead:
+        n *= d
+    k = _ROW_BLOCK
+    if n < 2 * k or targets.shape != preds.shape:
+        return None
+    mask = _rows_of(raw["mask"], lead, num_labels)
+    sw = _rows_of(raw["sample_weight"], lead, num_labels)
+    if mask is False or sw is False:
+        return None
+    p2 = preds.reshape(n, num_labels)
+    t2 = targets.reshape(n, num_labels)
+    opts = dict(task="multilabel", num_classes=num_classes, threshold=raw["threshold"],
+                from_logits=raw["from_logits"], lower_is_positive=raw["lower_is_positive"],
+                class_weight=raw["class_weight"], ignore_index=raw["ignore_index"])
+
+    def counts_of(take):
+        m = None if mask is None else take(mask)
+        s = None if sw is None else take(sw)
+        fmt = format_inputs(take(p2), take(t2), mask=m, sample_weight=s, **opts)
+        if fmt.weight.dtype != jnp.int32 or fmt.preds.shape[0] > 127:
+            return _dense_counts(fmt, "multilabel")
+        # Unweighted (weight == keep, p and t already 0 where dropped): one column sum of the four
+        # 0/1 fields packed 8 bits apart (each block sum <= 127), seen = pred + target - tp.
+        p, t, keep = fmt.preds, fmt.targets, fmt.keep.astype(jnp.int32)
+        packed = jnp.sum((p * t) | (p << 8) | (t << 16) | (keep << 24), axis=0)
+        tp, pred, target, total = ((packed >> s) & 0xFF for s in (0, 8, 16, 24))
+        return Counts(tp, pred, target, total, pred + target - tp)
+
+    nb = n // k
+
+    def body(i, acc):
+        blk = counts_of(lambda x: lax.dynamic_slice_in_dim(x, i * k, k, 0))
+        return merge(acc, blk)
+
+    shapes = jax.eval_shape(lambda: counts_of(lambda x: x[:k]))
+    init = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+    acc = lax.fori_loop(0, nb, body, init)
+    if nb * k != n:
+        acc = merge(acc, counts_of(lambda x: x[nb * k:]))
+    return acc
+
+
+def _dense_counts(fmt: Formatted, task: str) -> Counts:
+    """Binary / multi-label counts as dense sums over the sample axes."""
+    w = fmt.weight
+    keep = fmt.keep.astype(w.dtype)
+    k = fmt.preds.shape[-1] if task == "multilabel" else 1
+    p = fmt.preds.reshape(-1, k).astype(w.dtype)
+    t = fmt.targets.reshape(-1, k).astype(w.dtype)
+    w = w.reshape(-1, k)
+    keep = keep.reshape(-1, k)
+    wp = w * p
+    target = jnp.sum(w * t, 0)
+    # total = target + Σ w·(1 − t), not Σ w: total − target is then exactly 0 when every kept
+    # element is positive, so float32 rounding never turns tn / (tn + fp) = 0/0 into 1.
+    return Counts(jnp.sum(wp * t, 0), jnp.sum(wp, 0), target, target + jnp.sum(w * (1 - t), 0),
+                  jnp.sum(keep * jnp.maximum(p, t), 0))
+
+
+def confmat_init(num_classes: int, dtype: Any = jnp.float32) -> jax.Array:
+    return jnp.zeros((num_classes, num_classes), dtype)
+
+
+def confmat_update(fmt: Formatted, *, num_classes: int) -> jax.Array:
+    """Multiclass ``[C, C]`` confusion matrix: one ``segment_sum`` on the flat key ``t·C + p``.
+
+    Dropped elements sit at key 0 with weight 0 (never index −1).
+    """
+    c = num_classes
+    key = fmt.targets.reshape(-1) * c + fmt.preds.reshape(-1)
+    return jax.ops.segment_sum(fmt.weight.reshape(-1), key, num_segments=c * c).reshape(c, c)
+
+
+def samples_init(dtype: Any = jnp.float32) -> SamplesState:
+    z = jnp.zeros((), dtype)
+    return SamplesState(z, z, z, z)
+
+
+def _sample_weight(sw: jax.Array | None, sample_shape: tuple[int, ...]) -> jax.Array:
+    if sw is None:
+        return jnp.ones(sample_shape, jnp.float32)
+    return _weighting.broadcast_left(sw.astype(jnp.promote_types(sw.dtype, jnp.float32)),
+                                     sample_shape, "sample_weight", target="per-sample")
+
+
+def _samples_state(score: jax.Array, kept: jax.Array, s: jax.Array) -> SamplesState:
+    valid = kept & ~jnp.isnan(score)
+    sc = jnp.where(valid, score, 0.0)
+    sv = jnp.where(valid, s, 0.0)
+    return SamplesState(jnp.sum(sc * sv), jnp.sum(sv), jnp.sum(sc),
+                        jnp.sum(valid, dtype=jnp.float32))
+
+
+def samples_update(fmt: Formatted, formula: Callable, *, zero_division: Any = 0.0,
+                   beta: Any = 1.0) -> SamplesState:
+    """Multi-label ``average="samples"``: per-sample scores over the label axis.
+
+    Per-sample counts weight each label by ``keep · class_weight`` (the mask and
+    ignore_index drop labels); the sample's score is then averaged with its
+    ``sample_weight`` (which must broadcast from the left to the sample shape
+    ``[*S]``, not include the label axis) — scikit-learn's ``samples`` average.
+    Samples with no kept label are skipped.
+    """
+    ew = fmt.keep.astype(jnp.float32)
+    if fmt.class_w is not None:
+        ew = ew * fmt.class_w
+    p = fmt.preds.astype(jnp.float32)
+    t = fmt.targets.astype(jnp.float32)
+    tp = jnp.sum(ew * p * t, -1)
+    pred = jnp.sum(ew * p, -1)
+    target = jnp.sum(ew * t, -1)
+    num, den = formula(tp, pred - tp, target - tp, None, jnp.asarray(beta, jnp.float32) ** 2)
+    value = safe_divide(num, den, zero_division)
+    sample_shape = fmt.preds.shape[:-1]
+    return _samples_state(value, jnp.any(fmt.keep, -1), _sample_weight(fmt.sample_weight, sample_shape))
+
+
+# --------------------------------------------------------------------------- #
+# compute
+# --------------------------------------------------------------------------- #
+def _cells(c: Counts):
+    """tp, fp, fn, tn per class (tn from the total, broadcast for multiclass).
+
+    ``tn = (total − target) − fp``: exactly 0 when every kept element is a
+    target of the class, so float32 rounding never turns a 0/0 into 1.
+    """
+    fp = c.pred - c.tp
+    fn = c.target - c.tp
+    tn = (c.total - c.target) - fp
+    return c.tp, fp, fn, tn
+
+
+def average_scores(scores: jax.Array, include: jax.Array, support: jax.Array, average: str,
+                   zero_division: Any) -> jax.Array:
+    """Macro / weighted mean of per-class ``scores`` over ``include``, NaN entries dropped.
+
+    ``weighted`` uses the support (weighted target count); if the included,
+    non-NaN classes have zero total support it falls back to the plain mean
+    (scikit-learn's ``_nanaverage``). Nothing to average → ``zero_division``.
+    """
+    valid = include & ~jnp.isnan(scores)
+    w = valid.astype(jnp.float32)
+    if average == "weighted":
+        sup = jnp.where(valid, support, 0).astype(jnp.float32)
+        w = jnp.where(jnp.sum(sup) > 0, sup, w)
+    return safe_divide(jnp.sum(jnp.where(valid, scores, 0.0) * w), jnp.sum(w), zero_division)
+
+
+def ratio_compute(counts: Counts, formula: Callable, *, task: str, average: Any = "macro",
+                  zero_division: Any = 0.0, absent_classes: str = "auto",
+                  ignore_index: int | None = None, beta: Any = 1.0) -> jax.Array:
+    """A ratio metric from counts: ``formula`` per class, then ``average``.
+
+    ``formula(tp, fp, fn, tn, beta²) -> (numerator, denominator)``. Binary returns the
+    positive-class scalar (``average`` ignored); ``"micro"`` sums the cells over classes first.
+    """
+    b2 = jnp.asarray(beta, jnp.float32) ** 2
+    tp, fp, fn, tn = _cells(counts)
+    if task == "binary":
+        num, den = formula(tp[0], fp[0], fn[0], tn[0], b2)
+        return safe_divide(num, den, zero_division)
+    if average == "micro":
+        num, den = formula(jnp.sum(tp), jnp.sum(fp), jnp.sum(fn), jnp.sum(tn), b2)
+        return safe_divide(num, den, zero_division)
+    num, den = formula(tp, fp, fn, tn, b2)
+    scores = safe_divide(num, den, zero_division)
+    if average is None:
+        return scores
+    include = include_classes(counts.seen, task=task, absent_classes=absent_classes,
+                              ignore_index=ignore_index)
+    return average_scores(scores, include, counts.target, average, zero_division)
+
+
+def samples_compute(state: SamplesState, *, zero_division: Any = 0.0) -> jax.Array:
+    """Sample-weighted mean; all weights 0 → plain mean (scikit-learn); none → ``zero_division``."""
+    return jnp.where(state.weight_sum > 0, safe_divide(state.score_sum, state.weight_sum),
+                     safe_divide(state.plain_sum, state.count, zero_division))
+
+
+# Run eagerly, a compute is ~30 tiny ops, each dispatched (and compiled on first use) on its own;
+# one cached jit per static configuration makes a one-shot metric two dispatches (update, compute).
+# Config (formula, task, average, ...) is static; states, zero_division and beta are traced, so a
+# changed zero_division never recompiles. Inside a caller's jit these inline as usual.
+def jit_compute(fn: Callable, static: tuple[str, ...]) -> Callable:
+    jitted = jax.jit(fn, static_argnames=static)
+    jitted.__doc__ = fn.__doc__
+    return jitted
+
+
+ratio_compute = jit_compute(ratio_compute, ("formula", "task", "average", "absent_classes", "ignore_index"))
+samples_compute = jit_compute(samples_compute, ())
+
+
+# --------------------------------------------------------------------------- #
+# State specs: which state a metric keeps and how a batch updates it
+# --------------------------------------------------------------------------- #
+@dataclasses.dataclass(frozen=True)
+class StateSpec:
+    """Hashable description of an additive state: the jit key of the one-shot data pass.
+
+    ``update`` formats one batch and returns its increment (the state of that batch alone);
+    subclasses define ``init`` and ``increment``.
+    """
+
+    task: str
+    num_classes: int | None
+    ignore_index: int | None = None
+    from_logits: bool = False
+    lower_is_positive: bool = False
+
+    def init(self, dtype: str) -> State:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def increment(self, fmt: Formatted) -> State:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def update(self, preds: Any, targets: Any, mask: Any, sample_weight: Any, class_weight: Any,
+               threshold: Any) -> State:
+        fmt = format_inputs(preds, targets, task=self.task, num_classes=self.num_classes,
+                            threshold=threshold, from_logits=self.from_logits,
+                            lower_is_positive=self.lower_is_positive, mask=mask,
+                            sample_weight=sample_weight, class_weight=class_weight,
+                            ignore_index=self.ignore_index)
+        return self.increment(fmt)
+
+
+@dataclasses.dataclass(frozen=True)
+class CountsState(StateSpec):
+    """Per-class :class:`Counts` (every ratio metric, MCC, kappa, binary/multi-label matrices)."""
+
+    def init(self, dtype: str) -> State:
+        return counts_init(self.task, self.num_classes, dtype)
+
+    def increment(self, fmt: Formatted) -> State:
+        return counts_update(fmt, task=self.task, num_classes=self.num_classes)
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfmatState(StateSpec):
+    """Multiclass ``[C, C]`` confusion matrix."""
+
+    def init(self, dtype: str) -> State:
+        return confmat_init(self.num_classes, dtype)
+
+    def increment(self, fmt: Formatted) -> State:
+        return confmat_update(fmt, num_classes=self.num_classes)
+
+
+@dataclasses.dataclass(frozen=True)
+class SamplesScoreState(StateSpec):
+    """Per-sample scores of a ratio ``formula`` (multi-label ``average="samples"``)."""
+
+    formula: Callable | None = None
+    zero_division: Any = 0.0
+    beta: Any = 1.0
+
+    def init(self, dtype: str) -> State:
+        return samples_init(dtype if dtype.startswith("float") else "float32")
+
+    def increment(self, fmt: Formatted) -> State:
+        return samples_update(fmt, self.formula, zero_division=self.zero_division, beta=self.beta)
+
+
+@partial(jax.jit, static_argnames=("spec",))
+def _data_pass(preds, targets, mask, sample_weight, class_weight, threshold, *, spec):
+    """One-shot format → update under one module-level jit, keyed by the state spec only."""
+    return spec.update(preds, targets, mask, sample_weight, class_weight, threshold)
+
+
+def run_data_pass(spec: StateSpec, *data: Any) -> State:
+    """:func:`_data_pass` (jitted per spec); eager for a spec holding traced options (e.g. ``beta``)."""
+    try:
+        hash(spec)
+    except TypeError:
+        return spec.update(*data)
+    return _data_pass(*data, spec=spec)
+
+
+# --------------------------------------------------------------------------- #
+# The metric base class
+# --------------------------------------------------------------------------- #
+def static_tuple(x: Any, name: str) -> Any:
+    """Arrays / lists → nested tuples of Python floats (hashable config); scalars → float."""
+    if x is None:
+        return None
+    arr = np.asarray(x)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise TypeError(f"`{name}` must be a number or an array of numbers, got {x!r}.")
+    if arr.ndim == 0:
+        return float(arr)
+    return tuple(map(tuple, arr.tolist())) if arr.ndim == 2 else tuple(float(v) for v in arr.tolist())
+
+
+def static_zero_division(value: Any) -> Any:
+    value = _format.check_zero_division(value)
+    if isinstance(value, jax.Array):
+        return value
+    return math.nan if math.isnan(value) else value  # one nan object: configs stay equal
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ConfusionMetric(Metric):
+    """Configuration, state and update shared by every counting metric.
+
+    Subclasses set :meth:`state_spec` (default :class:`CountsState`) and :meth:`compute`.
+    """
+
+    task: str
+    num_classes: int | None = None
+    threshold: Any = 0.5
+    from_logits: bool = False
+    lower_is_positive: bool = False
+    ignore_index: int | None = None
+    class_weight: Any = None
+    dtype: str | None = None
+    validate: bool = False
+
+    _averages: ClassVar[tuple[Any, ...]] = _format.AVERAGES
+
+    def __post_init__(self) -> None:
+        checked = _format.check_args(self.task, num_classes=self.num_classes,
+                                     ignore_index=self.ignore_index)
+        object.__setattr__(self, "num_classes", checked["num_classes"])
+        object.__setattr__(self, "ignore_index", checked["ignore_index"])
+        object.__setattr__(self, "threshold", static_tuple(self.threshold, "threshold"))
+        object.__setattr__(self, "class_weight", static_tuple(self.class_weight, "class_weight"))
+        for flag in ("from_logits", "lower_is_positive", "validate"):
+            _checks.check_bool(getattr(self, flag), flag)
+        dt = check_accumulator_dtype(self.dtype)
+        if self.class_weight is not None and (dt is None or dt.startswith("int")):
+            raise ValueError("`class_weight` makes the counts weighted: pass dtype='float32' "
+                             "(or 'float64' with x64).")
+        object.__setattr__(self, "dtype", dt)
+        names = {f.name for f in dataclasses.fields(self)}
+        if "average" in names:
+            object.__setattr__(self, "average", _format.check_average(self.average, self.task, self._averages))
+        if "zero_division" in names:
+            object.__setattr__(self, "zero_division", static_zero_division(self.zero_division))
+        if "absent_classes" in names:
+            _format.check_absent_classes(self.absent_classes)
+        self._check_config()
+
+    def _check_config(self) -> None:
+        """Subclass hook for extra checks."""
+
+    # -- the spec -------------------------------------------------------------------------
+    def state_spec(self) -> StateSpec:
+        """The additive state this metric keeps (overridden by metrics with another state)."""
+        return CountsState(*self._spec_args())
+
+    def _spec_args(self) -> tuple:
+        if self.task == "multiclass":  # arg-max: from_logits and lower_is_positive do not change counts
+            return (self.task, self.num_classes, self.ignore_index, False, False)
+        return (self.task, self.num_classes, self.ignore_index, self.from_logits, self.lower_is_positive)
+
+    def _count_dtype(self) -> str:
+        return self.dtype or "int32"
+
+    def state_key(self) -> Hashable:
+        threshold = None if self.task == "multiclass" else self.threshold
+        return (self.state_spec(), threshold, self.class_weight, self._count_dtype())
+
+    # -- streaming ------------------------------------------------------------------------
+    def init(self) -> State:
+        if self.task == "multilabel" and self.num_classes is None:
+            raise ValueError("task='multilabel' needs `num_classes` (the number of labels L) to "
+                             "fix the state shape before any data is seen.")
+        return self.state_spec().init(self._count_dtype())
+
+    def _config_arrays(self) -> tuple[Any, Any]:
+        thr = self.threshold if not isinstance(self.threshold, tuple) else np.asarray(self.threshold, np.float32)
+        cw = None if self.class_weight is None else np.asarray(self.class_weight, np.float32)
+        return thr, cw
+
+    def update(self, state: State, preds: Any, targets: Any, *, mask: Any = None,
+               sample_weight: Any = None) -> State:
+        """Add one batch's counts to ``state`` (pure; jit-able; shapes as the one-shot function).
+
+        Args:
+          state: the running state (from :meth:`init`, :meth:`update` or :meth:`merge`).
+          preds: scores or hard predictions (``[*S]`` binary, ``[*S, C]`` or ``[*S]`` multiclass,
+            ``[*S, L]`` multi-label).
+          targets: targets of the same convention.
+          mask: bool or 0/1, broadcast from the left; ``False`` drops an element.
+          sample_weight: float weights, broadcast from the left (needs ``dtype="float32"``).
+
+        Returns:
+          The new state.
+        """
+        if self.validate:
+            _format.validate_values(preds, targets, task=self.task, num_classes=self.num_classes,
+                                    ignore_index=self.ignore_index)
+        thr, cw = self._config_arrays()
+        inc = self.state_spec().update(preds, targets, mask, sample_weight, cw, thr)
+        return add_into(state, inc, type(self).__name__)
+
+    # -- one-shot -------------------------------------------------------------------------
+    @classmethod
+    def one_shot(cls, preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None,
+                 class_weight: Any = None, threshold: Any = 0.5, **config: Any) -> Any:
+        """``cls(**config).evaluate(...)``: what a metric's one-shot function runs."""
+        return cls(**config).evaluate(preds, targets, mask=mask, sample_weight=sample_weight,
+                                      class_weight=class_weight, threshold=threshold)
+
+    def evaluate(self, preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None,
+                 class_weight: Any = None, threshold: Any = None) -> Any:
+        """The metric of one batch: the data pass (jitted, keyed by :meth:`state_spec`), then compute.
+
+        ``threshold`` and ``class_weight`` are data here (traced: a new value never recompiles);
+        ``None`` takes the metric's own. This is what the one-shot functions run.
+        """
+        preds = _checks.as_array(preds, "preds")
+        targets = _checks.as_array(targets, "targets")
+        if self.validate:
+            _format.validate_values(preds, targets, task=self.task, num_classes=self.num_classes,
+                                    ignore_index=self.ignore_index)
+        thr, cw = self._config_arrays()
+        thr = _checks.as_array(thr if threshold is None else threshold, "threshold")
+        cw = _checks.as_optional_array(cw if class_weight is None else class_weight, "class_weight")
+        data = (preds, targets, _checks.as_optional_array(mask, "mask"),
+                _checks.as_optional_array(sample_weight, "sample_weight"), cw, thr)
+        return self.compute(run_data_pass(self.state_spec(), *data))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RatioMetric(ConfusionMetric):
+    """A per-class ratio ``formula(tp, fp, fn, tn, beta²) -> (num, den)``, then averaged."""
+
+    average: Any = "macro"
+    zero_division: Any = 0.0
+    absent_classes: str = "auto"
+
+    formula: ClassVar[Callable]
+    multiclass_formula: ClassVar[Callable | None] = None   # e.g. accuracy = recall for multiclass
+
+    def _beta(self) -> Any:
+        return getattr(self, "beta", 1.0)
+
+    def _formula(self) -> Callable:
+        if self.task == "multiclass" and self.multiclass_formula is not None:
+            return self.multiclass_formula
+        return type(self).formula
+
+    def state_spec(self) -> StateSpec:
+        if self.task == "multilabel" and self.average == "samples":
+            return SamplesScoreState(*self._spec_args(), formula=self._formula(),
+                                     zero_division=self.zero_division, beta=self._beta())
+        return CountsState(*self._spec_args())
+
+    def compute(self, state: State) -> jax.Array:
+        """The metric from the accumulated state (``[]``, or ``[K]`` for ``average=None``)."""
+        if isinstance(self.state_spec(), SamplesScoreState):
+            return samples_compute(state, zero_division=self.zero_division)
+        return ratio_compute(state, self._formula(), task=self.task, average=self.average,
+                             zero_division=self.zero_division, absent_classes=self.absent_classes,
+                             ignore_index=self.ignore_index, beta=self._beta())
