@@ -57,7 +57,7 @@ def to_jax(tensor: Any, *, copy: bool | None = None, name: str = "tensor") -> ja
 
     Only eager tensors can be converted; inside ``tf.function`` use the
     :mod:`maskjax.tf.losses` / :mod:`maskjax.tf.metrics` fronts, which run
-    the core through ``tf.py_function``.
+    the core as native TF ops there (jax2tf).
 
     Args:
       tensor: a ``tf.Tensor`` / ``tf.Variable`` (anything else goes to
@@ -88,7 +88,7 @@ def to_jax(tensor: Any, *, copy: bool | None = None, name: str = "tensor") -> ja
         raise TypeError(
             f"`{name}` is a symbolic TensorFlow tensor (inside tf.function); it cannot be "
             f"converted eagerly. Use maskjax.tf.losses / maskjax.tf.metrics (they run the core "
-            f"through tf.py_function) or call the function outside tf.function.")
+            f"as native TF ops through jax2tf) or call the function outside tf.function.")
     np_dtype = np.dtype(tensor.dtype.as_numpy_dtype) if tensor.dtype != tf.bfloat16 else None
     narrow = _interop.narrow_dtype(np_dtype) if np_dtype is not None else None
     if narrow is not None:

@@ -1,4 +1,28 @@
-"""tf.Tensor fronts of core functions: eager via DLPack, graph mode via tf.py_function."""
+"""tf.Tensor fronts of core functions: eager via DLPack, graph mode via jax2tf.
+
+Three routes, chosen per call:
+
+* **eager** (``tf.executing_eagerly()``): the tensors go to JAX through
+  DLPack, the core runs under one cached ``jax.jit``, the results come back
+  through DLPack; a loss is a ``tf.custom_gradient`` whose gradient is the
+  ``jax.vjp`` pullback.
+* **graph** (inside ``tf.function``, Keras ``fit`` on the TF backend): the
+  core is converted by ``jax.experimental.jax2tf`` into a native TF op
+  (``XlaCallModule``, the serialized StableHLO of the core), so the step can
+  be compiled with ``jit_compile=True``, differentiated by
+  ``tf.GradientTape`` (jax2tf's custom gradient: the converted ``jax.vjp``)
+  and saved in a SavedModel. Unknown dimensions (``None`` in the TF shape)
+  become symbolic dimensions named by their axis position (``d0``, ``d1``,
+  ...), which follows maskjax's left-aligned broadcasting (``preds [B, T, C]``,
+  ``targets`` / ``mask [B, T]``, ``sample_weight [B]`` share ``d0``).
+* **fallback** (documented): what jax2tf cannot convert — today the exact
+  curve metrics on a CPU runtime, whose host kernels are ``buffer_callback``
+  custom calls that StableHLO serialization does not support — runs through
+  ``tf.py_function``. That route works in ``tf.function`` and ``fit`` with
+  ``jit_compile=False`` only, and not in a SavedModel; a warning on the
+  ``maskjax.interop`` logger names the function and the reason. Binned curves
+  (``thresholds=int``) convert.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +32,7 @@ from typing import Any, Callable
 import jax
 import numpy as np
 import tensorflow as tf
+from jax.experimental import jax2tf
 
 from maskjax import _interop
 from maskjax.tf._convert import from_jax, to_jax
@@ -27,7 +52,11 @@ def _as_tf(x: Any) -> tf.Tensor:
         return x.read_value()
     if isinstance(x, tf.Tensor):
         return x
-    return tf.convert_to_tensor(np.asarray(x))
+    if isinstance(x, jax.Array):
+        x = np.asarray(x)
+    x = np.asarray(x)
+    narrow = _interop.narrow_dtype(x.dtype)
+    return tf.convert_to_tensor(x.astype(narrow) if narrow is not None else x)
 
 
 def _jax_dtype(dtype: tf.DType):
@@ -35,16 +64,6 @@ def _jax_dtype(dtype: tf.DType):
         return jax.numpy.bfloat16
     np_dtype = np.dtype(dtype.as_numpy_dtype)
     return _interop.narrow_dtype(np_dtype) or np_dtype
-
-
-def _out_spec(call: _interop.Call, leaves: list[tf.Tensor]):
-    """Output tree structure, dtypes and (when input shapes are static) shapes, by eval_shape."""
-    static = all(x.shape.is_fully_defined() for x in leaves)
-    specs = [jax.ShapeDtypeStruct(tuple(d if d is not None else 2 for d in x.shape.as_list()),
-                                  _jax_dtype(x.dtype)) for x in leaves]
-    out = jax.eval_shape(lambda *ls: call.run(ls), *specs)
-    flat, treedef = jax.tree_util.tree_flatten(out)
-    return flat, treedef, static
 
 
 def _eager(call: _interop.Call, leaves: list[tf.Tensor], differentiable: bool) -> Any:
@@ -68,16 +87,57 @@ def _eager(call: _interop.Call, leaves: list[tf.Tensor], differentiable: bool) -
     return f(*leaves)
 
 
-@tf.autograph.experimental.do_not_convert
-def _run(fn: Callable, args: tuple, kwargs: dict, differentiable: bool) -> Any:
-    call = _interop.Call(fn, args, kwargs, _is_data)
-    leaves = [_as_tf(x) for x in call.leaves]
-    if tf.executing_eagerly():
-        return _eager(call, leaves, differentiable)
-    # Graph mode (tf.function, Keras fit on the TF backend): the core runs eagerly inside
-    # tf.py_function. The gradient is a tf.custom_gradient whose backward is a second
-    # py_function (forward + jax.vjp again: py_function's own gradient cannot handle int inputs).
-    flat, treedef, static = _out_spec(call, leaves)
+def polymorphic_shape(shape: tf.TensorShape) -> str | None:
+    """jax2tf's shape spec for a TF static shape: ``None`` if known, else ``"(d0, 3)"``-style.
+
+    Unknown dimensions are named by axis position, so ``[B, T]`` and ``[B]``
+    operands share ``d0`` (maskjax broadcasts from the left).
+
+    Example:
+      >>> import tensorflow as tf
+      >>> from maskjax.tf._wrap import polymorphic_shape
+      >>> polymorphic_shape(tf.TensorShape([None, 5])), polymorphic_shape(tf.TensorShape([2, 5]))
+      ('(d0, 5)', None)
+    """
+    if shape.is_fully_defined():
+        return None
+    return "(" + ", ".join(f"d{i}" if d is None else str(d) for i, d in enumerate(shape.as_list())) + ("," if shape.rank == 1 else "") + ")"
+
+
+def _converted(call: _interop.Call, leaves: list[tf.Tensor], differentiable: bool) -> Any:
+    """The core as native TF ops (jax2tf / XlaCallModule), inside a TF graph."""
+    if any(x.shape.rank is None for x in leaves):
+        raise NotImplementedError("an input of unknown rank")
+    diff = differentiable and any(x.dtype.is_floating for x in leaves)
+    fn = jax2tf.convert(lambda *ls: call.run(ls),
+                        polymorphic_shapes=[polymorphic_shape(x.shape) for x in leaves],
+                        with_gradient=diff)
+    return fn(*leaves)
+
+
+def _out_spec(call: _interop.Call, leaves: list[tf.Tensor]):
+    """Output tree structure, dtypes and (when input shapes are static) shapes, by eval_shape."""
+    static = all(x.shape.is_fully_defined() for x in leaves)
+    specs = [jax.ShapeDtypeStruct(tuple(d if d is not None else 2 for d in x.shape.as_list()),
+                                  _jax_dtype(x.dtype)) for x in leaves]
+    out = jax.eval_shape(lambda *ls: call.run(ls), *specs)
+    flat, treedef = jax.tree_util.tree_flatten(out)
+    return flat, treedef, static
+
+
+_WARNED: set = set()
+
+
+def _py_function(call: _interop.Call, leaves: list[tf.Tensor], differentiable: bool, fn: Callable,
+                 reason: BaseException) -> Any:
+    """The documented fallback: the core runs eagerly inside ``tf.py_function`` (no XLA)."""
+    flat, treedef, static = _out_spec(call, leaves)  # re-raises the user's own errors first
+    key = getattr(fn, "__qualname__", repr(fn))
+    if key not in _WARNED:
+        _WARNED.add(key)
+        _interop.log.warning("maskjax.tf: %s cannot be converted by jax2tf (%s: %s); it runs "
+                             "through tf.py_function (use jit_compile=False; not in a SavedModel).",
+                             key, type(reason).__name__, str(reason).strip().splitlines()[-1][:200])
     tout = [tf.as_dtype(s.dtype.name) for s in flat]
 
     def shaped(outs):
@@ -115,14 +175,42 @@ def _run(fn: Callable, args: tuple, kwargs: dict, differentiable: bool) -> Any:
     return f(*leaves)
 
 
+@tf.autograph.experimental.do_not_convert
+def run(fn: Callable, args: tuple, kwargs: dict, differentiable: bool) -> Any:
+    """Call the JAX function ``fn(*args, **kwargs)`` on TF tensors; TF tensors out.
+
+    Eagerly through DLPack, in a TF graph through jax2tf (see the module
+    docstring); ``differentiable`` gives float inputs a gradient.
+    """
+    call = _interop.Call(fn, args, kwargs, _is_data)
+    leaves = [_as_tf(x) for x in call.leaves]
+    if tf.executing_eagerly():
+        return _eager(call, leaves, differentiable)
+    try:
+        return _converted(call, leaves, differentiable)
+    except Exception as err:  # noqa: BLE001 - what jax2tf cannot convert takes the documented fallback
+        return _py_function(call, leaves, differentiable, fn, err)
+
+
+def run_bound(fn: Callable, bound: dict, n_positional: int, differentiable: bool) -> Any:
+    """:func:`run` with the arguments as a generated wrapper's ``locals()`` (in signature order).
+
+    The first ``n_positional`` entries are passed positionally, the rest by keyword.
+    """
+    names = list(bound)
+    return run(fn, tuple(bound[n] for n in names[:n_positional]),
+               {n: bound[n] for n in names[n_positional:]}, differentiable)
+
+
 def wrap_loss(fn: Callable, public: str | None = None) -> Callable:
     """A TensorFlow front of a JAX loss: tensors in, a differentiable tensor out.
 
     Eagerly, inputs go to JAX through DLPack and the loss is a
-    ``tf.custom_gradient`` whose gradient runs the ``jax.vjp`` pullback (forward
-    and vjp under one cached ``jax.jit``). Inside ``tf.function`` (Keras
-    ``fit`` on the TF backend) the same runs through ``tf.py_function``, which
-    cannot be XLA-compiled: compile Keras models with ``jit_compile=False``.
+    ``tf.custom_gradient`` whose gradient runs the ``jax.vjp`` pullback
+    (forward and vjp under one cached ``jax.jit``). Inside ``tf.function``
+    (Keras ``fit`` on the TF backend) the loss is converted by jax2tf into a
+    native TF op: it compiles with ``jit_compile=True``, differentiates with
+    ``tf.GradientTape`` and saves in a SavedModel.
 
     Args:
       fn: the JAX loss ``fn(preds, targets, *, ...)``.
@@ -143,15 +231,17 @@ def wrap_loss(fn: Callable, public: str | None = None) -> Callable:
     @tf.autograph.experimental.do_not_convert
     @functools.wraps(fn, assigned=("__name__", "__qualname__"))
     def loss(*args, **kwargs):
-        return _run(fn, args, kwargs, differentiable=True)
+        return run(fn, args, kwargs, differentiable=True)
 
     loss.__doc__ = _interop.wrapper_doc("TensorFlow", public or getattr(fn, "__name__", "fn"),
-                                        "differentiable: tf.custom_gradient over jax.vjp")
+                                        "differentiable: tf.GradientTape through jax.vjp")
     return loss
 
 
 def wrap_metric(fn: Callable, public: str | None = None) -> Callable:
     """A TensorFlow front of a JAX metric: tensors in, tensors out (no gradient).
+
+    Same routes as :func:`wrap_loss` (DLPack eagerly, jax2tf in a graph).
 
     Args:
       fn: the JAX metric function.
@@ -169,7 +259,7 @@ def wrap_metric(fn: Callable, public: str | None = None) -> Callable:
     @tf.autograph.experimental.do_not_convert
     @functools.wraps(fn, assigned=("__name__", "__qualname__"))
     def metric(*args, **kwargs):
-        return _run(fn, args, kwargs, differentiable=False)
+        return run(fn, args, kwargs, differentiable=False)
 
     metric.__doc__ = _interop.wrapper_doc("TensorFlow", public or getattr(fn, "__name__", "fn"),
                                           "no gradient")

@@ -33,8 +33,8 @@ def run() -> dict:
     ])
     acc = maskjax.metrics.Accuracy(task="multiclass", num_classes=c)
     f1 = maskjax.metrics.F1Score(task="multiclass", num_classes=c, average="macro")
-    compile_kw = {"jit_compile": False} if keras.backend.backend() == "tensorflow" else {}
-    model.compile(optimizer=keras.optimizers.SGD(0.5), loss=mk.Loss("cross_entropy"),
+    compile_kw = {"jit_compile": True} if keras.backend.backend() == "tensorflow" else {}
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss=mk.Loss("cross_entropy", from_logits=True),
                   metrics=[mk.Metric(acc, name="acc"), mk.Metric(f1, name="f1")], **compile_kw)
     history = model.fit(x, y, sample_weight=sw, batch_size=16, epochs=2, verbose=0, shuffle=False)
     losses = history.history["loss"]
@@ -51,7 +51,7 @@ def run() -> dict:
         "acc": float(acc(logits, yj, mask=mask)),
         "f1": float(f1(logits, yj, mask=mask)),
     }
-    weighted = float(mk.Loss("cross_entropy")(yj, logits, sample_weight=jnp.asarray(sw)))
+    weighted = float(mk.Loss("cross_entropy", from_logits=True)(yj, logits, sample_weight=jnp.asarray(sw)))
     want_weighted = float(maskjax.losses.cross_entropy(logits, yj, sample_weight=jnp.asarray(sw),
                                                        reduction="sum_over_batch_size"))
     return {"one_batch": one_batch, "streamed": streamed, "want": want,

@@ -38,7 +38,8 @@ def test_keras_sample_weight_and_options_reach_maskjax():
     w = np.array([1.0, 2.0, 1.0, 0.0, 0.5], np.float32)
     cw = np.array([1.0, 3.0, 0.5], np.float32)
     for reduction in ("mean", "sum", "sum_over_batch_size"):
-        got = mk.Loss("cross_entropy", reduction=reduction, ignore_index=-100, class_weight=cw)(
+        got = mk.Loss("cross_entropy", from_logits=True, reduction=reduction, ignore_index=-100,
+                      class_weight=cw)(
             y, logits, sample_weight=w)
         want = maskjax.losses.cross_entropy(logits, y, ignore_index=-100, class_weight=cw,
                                             sample_weight=w, reduction=reduction)

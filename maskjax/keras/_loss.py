@@ -1,0 +1,167 @@
+"""``maskjax.keras.Loss``: a maskjax loss as a ``keras.losses.Loss``, Keras' conventions. No maths."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable
+
+import keras
+import numpy as np
+
+import maskjax
+import maskjax.losses
+from maskjax.keras import _backend
+
+# Losses whose per-element values Keras averages over the last axis per sample
+# (keras.losses.mean_squared_error & co. end in ``mean(..., axis=-1)``).
+ELEMENT_WISE = ("mean_squared_error", "mean_absolute_error", "huber_loss", "log_cosh",
+                "binary_cross_entropy", "focal_loss")
+# Losses whose integer targets may be class ids against ``[..., C]`` scores.
+CLASS_ID_TARGETS = ("cross_entropy", "dice_loss", "jaccard_loss", "tversky_loss")
+
+_KERAS_REDUCTIONS = {"mean_with_sample_weight": "mean", None: "none"}
+
+
+def _resolve(fn: str | Callable) -> Callable:
+    if isinstance(fn, str):
+        names = [n for n in maskjax.losses.__all__ if callable(getattr(maskjax.losses, n))]
+        if fn not in names:
+            raise ValueError(f"`fn` must be a maskjax.losses name {names} or a callable, got {fn!r}.")
+        return getattr(maskjax.losses, fn)
+    if not callable(fn):
+        raise TypeError(f"`fn` must be a maskjax loss name or a callable, got {fn!r}.")
+    return fn
+
+
+@functools.lru_cache(maxsize=None)
+def _parameters(fn: Callable) -> frozenset:
+    try:
+        return frozenset(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return frozenset()
+
+
+def per_sample_loss(preds: Any, targets: Any, *, loss_fn: Callable, mask: Any = None,
+                    sample_weight: Any = None, reduction: str = "sum_over_batch_size",
+                    **options: Any) -> Any:
+    """Keras' per-sample rule for an element-wise core loss, when the core lacks ``average_axis``.
+
+    The core gives per-element values (``reduction="none"``, no mask or
+    weight), :func:`maskjax.reduce` averages them over the last axis (Keras'
+    ``mean(..., axis=-1)``) and then applies mask, weight and reduction.
+    With a core that has ``average_axis``, :class:`Loss` passes
+    ``average_axis=-1`` instead.
+
+    Example:
+      >>> import numpy as np, maskjax
+      >>> from maskjax.keras._loss import per_sample_loss
+      >>> p, t = np.array([[1.0, 3.0], [0.0, 0.0]], np.float32), np.zeros((2, 2), np.float32)
+      >>> float(per_sample_loss(p, t, loss_fn=maskjax.losses.mean_squared_error, reduction="sum"))
+      5.0
+    """
+    values = loss_fn(preds, targets, reduction="none", **options)
+    per_sample = maskjax.reduce(values, axis=-1, reduction="mean")
+    return maskjax.reduce(per_sample, mask=mask, sample_weight=sample_weight, reduction=reduction)
+
+
+def _config_value(v: Any) -> Any:
+    return np.asarray(v).tolist() if hasattr(v, "shape") else v
+
+
+@keras.saving.register_keras_serializable(package="maskjax")
+class Loss(keras.losses.Loss):
+    """A maskjax loss as a ``keras.losses.Loss`` (for ``model.compile(loss=...)``).
+
+    ``loss(y_true, y_pred, sample_weight)`` aligns the Keras layouts (see
+    :mod:`maskjax.keras`), then calls ``fn(y_pred, y_true, mask=<Keras mask of
+    y_pred>, sample_weight=sample_weight, from_logits=from_logits,
+    reduction=reduction, **options)``. Element-wise losses are first averaged
+    over the last axis per sample (Keras' rule).
+
+    Front defaults (Keras'): ``from_logits=False`` (a softmax / sigmoid head;
+    the core's default is ``True``) and ``reduction="sum_over_batch_size"``
+    (Σ w·v over kept samples / number kept; the core's default is ``"mean"``).
+
+    Args:
+      fn: a ``maskjax.losses`` name (``"cross_entropy"``) or any loss with the
+        maskjax signature ``fn(preds, targets, *, mask, sample_weight,
+        reduction, ...)``.
+      from_logits: ``False`` (default): ``y_pred`` are probabilities. Passed
+        only to losses that take it.
+      reduction: a maskjax reduction: ``"sum_over_batch_size"`` (default,
+        Keras 3's rule), ``"sum"``, ``"none"``, ``"sum_by_nonzero_weights"``, or
+        ``"mean"`` = Σ w·v / Σ w (maskjax's mean, which Keras calls
+        ``"mean_with_sample_weight"``; also accepted). Note: Keras' own
+        ``reduction="mean"`` is an alias of ``"sum_over_batch_size"``.
+      name: the Keras name (default: the loss name).
+      **options: passed to ``fn`` (``class_weight``, ``ignore_index``,
+        ``label_smoothing``, ``pos_weight``, ...). ``fit(class_weight=...)``
+        reaches the loss as Keras' per-sample ``sample_weight``; for
+        per-class weights of any target rank pass ``class_weight=`` here.
+
+    Example:
+      >>> import numpy as np, maskjax.keras as mk
+      >>> mse = mk.Loss("mean_squared_error")
+      >>> float(mse(np.zeros((2, 2)), np.ones((2, 2), np.float32), sample_weight=np.array([1.0, 0.0])))
+      0.5
+      >>> bce = mk.Loss("binary_cross_entropy")            # sigmoid head [B, 1], labels [B]
+      >>> round(float(bce(np.array([1, 0]), np.array([[0.9], [0.2]], np.float32))), 4)
+      0.1643
+    """
+
+    def __init__(self, fn: str | Callable = "cross_entropy", *, from_logits: bool = False,
+                 reduction: str | None = "sum_over_batch_size", name: str | None = None,
+                 **options: Any):
+        self.fn = _resolve(fn)
+        self._fn_id = fn if isinstance(fn, str) else None
+        super().__init__(name=name or getattr(self.fn, "__name__", "maskjax_loss"), reduction="none")
+        if not isinstance(from_logits, bool):
+            raise TypeError(f"`from_logits` must be a bool, got {from_logits!r}.")
+        self.from_logits = from_logits
+        self.maskjax_reduction = _KERAS_REDUCTIONS.get(reduction, reduction)
+        self.options = dict(options)
+        params = _parameters(self.fn)
+        self._kwargs = dict(options)
+        if "from_logits" in params:
+            self._kwargs["from_logits"] = from_logits
+        name_ = getattr(self.fn, "__name__", "")
+        core = getattr(maskjax.losses, name_, None) is self.fn
+        self._per_sample = core and name_ in ELEMENT_WISE
+        self._class_ids = core and name_ in CLASS_ID_TARGETS
+        self._average_axis = "average_axis" in params
+
+    def _call_core(self, y_true: Any, y_pred: Any, reduction: str, mask: Any = None,
+                   sample_weight: Any = None) -> Any:
+        y_true, y_pred = _backend.align(y_true, y_pred, class_ids=self._class_ids)
+        kwargs = dict(self._kwargs, reduction=reduction)
+        if mask is not None:
+            kwargs["mask"] = mask
+        if sample_weight is not None:
+            kwargs["sample_weight"] = sample_weight
+        if self._per_sample and len(y_pred.shape) >= 2:
+            if self._average_axis:
+                kwargs["average_axis"] = -1
+            else:
+                return _backend.front(per_sample_loss, "loss")(y_pred, y_true, loss_fn=self.fn, **kwargs)
+        return _backend.front(self.fn, "loss")(y_pred, y_true, **kwargs)
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
+        return self._call_core(y_true, y_pred, self.maskjax_reduction, _backend.keras_mask(y_pred),
+                               sample_weight)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        """Per-sample values (``reduction="none"``), as Keras' ``Loss.call``."""
+        return self._call_core(y_true, y_pred, "none")
+
+    def get_config(self) -> dict:
+        if self._fn_id is None:
+            raise NotImplementedError("only losses given by name (mk.Loss('cross_entropy', ...)) "
+                                      "can be serialized; a custom callable cannot be saved.")
+        return {"fn": self._fn_id, "from_logits": self.from_logits,
+                "reduction": self.maskjax_reduction, "name": self.name,
+                **{k: _config_value(v) for k, v in self.options.items()}}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Loss":
+        return cls(**config)
