@@ -13,19 +13,19 @@ The functions, their streaming classes and their maths in one place:
 from __future__ import annotations
 
 import dataclasses
-import math
-from typing import Any, Callable, ClassVar
+from typing import Any
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 from maskjax import _checks
 from maskjax._safe_divide import safe_divide
 from maskjax.metrics import _format
-from maskjax.metrics._confusion import (ConfusionMetric, Counts, CountsState, RatioMetric, StateSpec,
-                                        average_scores, include_classes, jit_compute, _cells)
-from maskjax.metrics._docs import SAMPLES_AVERAGES, doc, ratio_doc
+from maskjax.metrics._confusion import (ConfusionMetric, Counts, RatioMetric, StateSpec, average_scores,
+                                        include_classes, jit_compute, _cells)
+from maskjax.metrics._docs import doc, ratio_doc
+from maskjax.metrics._format import Formatted
+from maskjax.metrics._streaming import State
 from maskjax.metrics._confusion import SamplesState, _sample_weight, _samples_state, samples_compute
 from maskjax.metrics._precision_recall import check_top_k, recall_formula, top_k_spec
 

@@ -9,19 +9,18 @@ key ``t·C + p`` (:func:`~maskjax.metrics._confusion.confmat_update`). Layouts m
 from __future__ import annotations
 
 import dataclasses
-import math
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 from maskjax import _checks
 from maskjax._safe_divide import safe_divide
 from maskjax.metrics import _format
-from maskjax.metrics._confusion import (ConfusionMetric, Counts, CountsState, RatioMetric, StateSpec,
-                                        average_scores, include_classes, jit_compute, _cells)
-from maskjax.metrics._docs import SAMPLES_AVERAGES, doc, ratio_doc
+from maskjax.metrics._confusion import (ConfusionMetric, Counts, CountsState, StateSpec, include_classes,
+                                        jit_compute, _cells)
+from maskjax.metrics._docs import doc
+from maskjax.metrics._streaming import State
 from maskjax.metrics._confusion import ConfmatState
 
 __all__ = ["stat_scores", "confusion_matrix", "StatScores", "ConfusionMatrix"]

@@ -1,4 +1,6 @@
-"""Curves, ranking and calibration: ROC / PR curves, AUROC, AP, best threshold, ECE.
+"""Shared machinery of the curve metrics: the one-shot runner and the streaming base.
+
+Curves, ranking and calibration: ROC / PR curves, AUROC, AP, best threshold, ECE.
 
 Two modes, chosen by ``thresholds``:
 
@@ -42,12 +44,44 @@ above zero (as in scikit-learn) although XLA:CPU compares them as zero.
 
 The exact and binned statistics are not differentiable: their gradients are
 zero (``stop_gradient``), on every backend.
+
+Streaming objects (:class:`_Curve`):
+
+Streaming curve and calibration metrics: AUROC, AveragePrecision, ROC, PRCurve, CalibrationError.
+
+Two state kinds, chosen by the configuration:
+
+* **binned** (``thresholds=n`` or a tuple of increasing values): the additive
+  ``BinnedState`` of :mod:`maskjax.metrics._binned` — per-class histograms
+  of positives and negatives, ``[K, T + 1]``. ``merge`` is addition and
+  ``psum`` across devices is exact; AUROC, AP, ROC and PR curves of one
+  task / thresholds share one state in a :class:`Collection` (``average``
+  only affects ``compute``). Values equal the one-shot functions with the
+  same ``thresholds=`` (torchmetrics' binned curves).
+* **exact** (``thresholds=None``, the default of the one-shot functions):
+  sort-based curves need every score, which no fixed-size *sum* can hold.
+  The state is a fixed-capacity **buffer** ``[K, capacity]`` of scores,
+  labels and weights (weight 0 = empty slot, which the exact functions drop)
+  plus the number of elements written ``[K]``. ``update`` appends the kept
+  elements of a batch (a scatter at ``count + rank``, never a dynamic
+  shape), ``merge`` appends one buffer to the other and ``all_reduce``
+  all-gathers buffers across devices — so merge is a multiset union, not an
+  addition, and a buffer state must not be ``psum``-ed. ``capacity`` must
+  bound the number of kept elements of the whole evaluation (per device
+  before ``all_reduce``, in total after it): once ``count > capacity`` the
+  extra elements are lost and ``compute`` returns ``nan`` everywhere.
+  ``compute`` runs the exact one-shot function on the buffer, so values
+  equal scikit-learn.
+
+Scores are float32 and binned counts float32 (exact up to 2**24 of weight
+per bucket); ``dtype="float64"`` with x64 for more.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, Hashable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -55,21 +89,9 @@ import numpy as np
 
 from maskjax import _checks
 from maskjax._safe_divide import safe_divide
-from maskjax.metrics import _binned, _curve_inputs as ci, _exact
-from maskjax.metrics._best_threshold import best_threshold
-from maskjax.metrics._calibration import calibration_error, reliability_diagram
-
-__all__ = [
-    "roc_curve",
-    "precision_recall_curve",
-    "auroc",
-    "average_precision",
-    "best_threshold",
-    "calibration_error",
-    "reliability_diagram",
-    "RocCurve",
-    "PrecisionRecallCurve",
-]
+from maskjax.metrics import _format
+from maskjax.metrics._streaming import Metric, State, add_into, check_accumulator_dtype
+from maskjax.metrics.curves import _binned, _exact
 
 
 def _trim_rows(arrays, valids, squeeze):
@@ -157,7 +179,7 @@ class PrecisionRecallCurve(NamedTuple):
 
 
 def _problems(preds, targets, task, num_classes, from_logits, mask, sample_weight, ignore_index, micro):
-    return ci.format_problems(preds, targets, task=task, num_classes=num_classes, from_logits=from_logits,
+    return _format.format_problems(preds, targets, task=task, num_classes=num_classes, from_logits=from_logits,
                               mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, micro=micro)
 
 
@@ -227,9 +249,9 @@ def _run(preds, targets, mask, sample_weight, thr, *, kind, task, num_classes, a
     # per-element kernel (a second sort) just for "weighted" averaging.
     support = jnp.sum(jnp.where(p.labels != 0, p.weights, 0), axis=-1)
     if kind == "auroc":
-        return ci.reduce_classes(_exact.auroc_from_counts(c), support, average, task)
+        return _format.reduce_classes(_exact.auroc_from_counts(c), support, average, task)
     if kind == "ap":
-        return ci.reduce_classes(_exact.average_precision_from_counts(c), support, average, task)
+        return _format.reduce_classes(_exact.average_precision_from_counts(c), support, average, task)
     if kind == "roc":
         out = _exact_roc(c, task, average)
     else:
@@ -267,13 +289,13 @@ def binned_pr_result(state: _binned.BinnedState, thr: jax.Array, *, task: str, a
 
 def _call(kind, preds, targets, *, task, num_classes, thresholds, average, from_logits, lower_is_positive, mask,
           sample_weight, ignore_index):
-    task = ci.check_task(task)
+    task = _format.check_task(task)
     if kind in ("roc", "pr"):
         average = _curve_average(average, task)
     else:
-        average = ci.check_average(average) if task != "binary" else "macro"
-    from_logits = ci.check_from_logits(from_logits)
-    lower_is_positive = ci.check_flag(lower_is_positive, "lower_is_positive")
+        average = _format.check_curve_average(average) if task != "binary" else "macro"
+    from_logits = _format.check_from_logits(from_logits)
+    lower_is_positive = _checks.check_bool(lower_is_positive, "lower_is_positive")
     ignore_index = _checks.check_ignore_index(ignore_index)
     if num_classes is not None:
         num_classes = _checks.check_static_int(num_classes, "num_classes", minimum=1)
@@ -291,7 +313,7 @@ def _call(kind, preds, targets, *, task, num_classes, thresholds, average, from_
 def _curve_average(average, task):
     if task == "binary":
         return None
-    average = ci.check_average(average, (None, "micro"))
+    average = _format.check_curve_average(average, (None, "micro"))
     return average
 
 
@@ -301,158 +323,186 @@ def _squeeze(task, average, *arrays):
     return arrays
 
 
-def roc_curve(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
-              thresholds: Any = None, average: Any = None, from_logits: bool = False, lower_is_positive: bool = False,
-              mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None) -> RocCurve:
-    r"""Receiver operating characteristic curve (exact or binned).
+class CurveBuffer(NamedTuple):
+    """Exact-mode state: ``[K, capacity]`` scores, 0/1 labels, weights (0 = empty) and ``[K]`` count."""
 
-    .. math:: \mathrm{TPR}(t) = \frac{\sum_i w_i y_i [s_i \ge t]}{\sum_i w_i y_i},\quad
-              \mathrm{FPR}(t) = \frac{\sum_i w_i (1 - y_i) [s_i \ge t]}{\sum_i w_i (1 - y_i)}
-
-    Args:
-      preds: scores; binary ``[...]``, multiclass ``[..., C]``, multi-label ``[..., L]``.
-      targets: binary / multi-label 0/1 of ``preds``' shape; multiclass class ids ``[...]``.
-      task: ``"binary"``, ``"multiclass"`` (one-vs-rest) or ``"multilabel"``.
-      num_classes: optional check of ``C`` / ``L``.
-      thresholds: ``None`` (exact), an int ``n`` or an increasing ``[T]`` array (binned).
-      average: multiclass / multi-label only: ``None`` (one curve per class,
-        ``[K, ...]`` arrays) or ``"micro"`` (one curve over all (element, class) pairs).
-      from_logits: apply sigmoid / softmax to ``preds`` first.
-      lower_is_positive: distance-like scores, a lower score means positive:
-        positive iff ``score <= threshold`` (exact: ranks ``-score``, thresholds
-        reported in the original units; binned: exact, see the module docstring).
-      mask: bool / 0-1, broadcast from the left to the element shape; True keeps.
-      sample_weight: non-negative weights, broadcast from the left.
-      ignore_index: target value that counts nowhere.
-
-    Returns:
-      :class:`RocCurve` ``(fpr, tpr, thresholds, valid)``; exact: length
-      ``M + 1``; binned: length ``T``. ``.trim()`` gives the scikit-learn
-      arrays (``roc_curve(..., drop_intermediate=False)``); binned results
-      equal torchmetrics' ``binary_roc(..., thresholds=...)``.
-
-    Example:
-      >>> import jax.numpy as jnp
-      >>> from maskjax.metrics import roc_curve
-      >>> c = roc_curve(jnp.array([.1, .4, .35, .8]), jnp.array([0, 0, 1, 1]))
-      >>> [x.tolist() for x in c.trim()]
-      [[0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0], [inf, 0.800000011920929, 0.4000000059604645, 0.3499999940395355, 0.10000000149011612]]
-    """
-    return _call("roc", **_kw(locals()))
+    scores: jax.Array
+    labels: jax.Array
+    weights: jax.Array
+    count: jax.Array
 
 
-def precision_recall_curve(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
-                           thresholds: Any = None, average: Any = None, from_logits: bool = False,
-                           lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None,
-                           ignore_index: int | None = None) -> PrecisionRecallCurve:
-    r"""Precision-recall curve (exact or binned).
+def _append(buf: CurveBuffer, scores: jax.Array, labels: jax.Array, weights: jax.Array) -> CurveBuffer:
+    """Append the non-zero-weight elements of ``[K, M]`` problems at ``count + rank`` (scatter, drop OOB)."""
+    buf = CurveBuffer(*map(jnp.asarray, buf))
+    scores, labels, weights = map(jnp.asarray, (scores, labels, weights))
+    k, cap = buf.scores.shape
+    kept = weights != 0
+    rank = jnp.cumsum(kept, axis=-1, dtype=jnp.int32) - 1
+    pos = jnp.where(kept, buf.count[:, None] + rank, cap)            # cap: out of range → dropped
+    rows = jnp.broadcast_to(jnp.arange(k, dtype=jnp.int32)[:, None], pos.shape)
 
-    .. math:: P(t) = \frac{TP(t)}{TP(t) + FP(t)},\quad R(t) = \frac{TP(t)}{\sum_i w_i y_i}
+    def put(dst, src):
+        return dst.at[rows, pos].set(src.astype(dst.dtype), mode="drop")
 
-    with :math:`TP(t) = \sum_i w_i y_i [s_i \ge t]`.
-
-    Args:
-      preds: scores; binary ``[...]``, multiclass ``[..., C]``, multi-label ``[..., L]``.
-      targets: binary / multi-label 0/1 of ``preds``' shape; multiclass class ids ``[...]``.
-      task: ``"binary"``, ``"multiclass"`` (one-vs-rest) or ``"multilabel"``.
-      num_classes: optional check of ``C`` / ``L``.
-      thresholds: ``None`` (exact), an int ``n`` or an increasing ``[T]`` array (binned).
-      average: multiclass / multi-label only: ``None`` (one curve per class) or ``"micro"``.
-      from_logits: apply sigmoid / softmax to ``preds`` first.
-      lower_is_positive: distance-like scores, a lower score means positive:
-        positive iff ``score <= threshold`` (exact: ranks ``-score``, thresholds
-        reported in the original units; binned: exact, see the module docstring).
-      mask, sample_weight, ignore_index: as in :func:`roc_curve`.
-
-    Returns:
-      :class:`PrecisionRecallCurve` ``(precision, recall, thresholds, valid)``;
-      ``.trim()`` equals ``sklearn.metrics.precision_recall_curve``; binned
-      results equal torchmetrics' ``binary_precision_recall_curve(...,
-      thresholds=...)``.
-
-    Example:
-      >>> import jax.numpy as jnp
-      >>> from maskjax.metrics import precision_recall_curve
-      >>> c = precision_recall_curve(jnp.array([.1, .4, .35, .8]), jnp.array([0, 0, 1, 1]))
-      >>> [[round(v, 3) for v in x.tolist()] for x in c.trim()]
-      [[0.5, 0.667, 0.5, 1.0, 1.0], [1.0, 1.0, 0.5, 0.5, 0.0], [0.1, 0.35, 0.4, 0.8]]
-    """
-    return _call("pr", **_kw(locals()))
+    return CurveBuffer(put(buf.scores, scores), put(buf.labels, labels), put(buf.weights, weights),
+                       buf.count + jnp.sum(kept, axis=-1, dtype=jnp.int32))
 
 
-def auroc(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
-          thresholds: Any = None, average: Any = "macro", from_logits: bool = False,
-          lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None,
-          ignore_index: int | None = None) -> jax.Array:
-    r"""Area under the ROC curve (trapezoidal; exact or binned).
-
-    .. math:: \mathrm{AUROC} = \sum_k (\mathrm{FPR}_k - \mathrm{FPR}_{k-1})
-              \frac{\mathrm{TPR}_k + \mathrm{TPR}_{k-1}}{2}
-
-    over the distinct thresholds (exact) — equivalently the weighted
-    probability that a positive outscores a negative, ties counting ½.
-
-    Args:
-      preds, targets, task, num_classes, thresholds, from_logits,
-      lower_is_positive, mask, sample_weight, ignore_index: as :func:`roc_curve`.
-      average: multiclass (one-vs-rest) / multi-label: ``"macro"`` (mean over
-        classes), ``"weighted"`` (by weighted positive count), ``"micro"``
-        (one problem over all (element, class) pairs), ``None`` (``[K]``).
-        Ignored for ``task="binary"``.
-
-    Returns:
-      A scalar (``[K]`` for ``average=None``). Exact mode equals
-      ``sklearn.metrics.roc_auc_score`` (multiclass: on
-      ``label_binarize(targets)``, i.e. ``multi_class="ovr"``); binned mode
-      equals torchmetrics' ``auroc(..., thresholds=...)``. A problem without
-      positives or negatives gives ``nan`` (scikit-learn); ``nan`` classes are
-      left out of averages (torchmetrics).
-
-    Example:
-      >>> import jax.numpy as jnp
-      >>> from maskjax.metrics import auroc
-      >>> float(auroc(jnp.array([.1, .4, .35, .8]), jnp.array([0, 0, 1, 1])))
-      0.75
-      >>> float(auroc(jnp.array([.1, .4, .35, .8]), jnp.array([0, 0, 1, 1]), thresholds=5))
-      0.875
-    """
-    return _call("auroc", **_kw(locals()))
+def _static_thresholds(thresholds: Any) -> Any:
+    if thresholds is None:
+        return None
+    if isinstance(thresholds, (int, np.integer)) and not isinstance(thresholds, bool):
+        return _checks.check_static_int(thresholds, "thresholds", minimum=2)
+    arr = np.asarray(thresholds, np.float64)
+    if arr.ndim != 1 or arr.size < 1 or np.any(np.diff(arr) <= 0):
+        raise ValueError(f"`thresholds` must be None, an int >= 2 or an increasing 1-D array, got {thresholds!r}.")
+    return tuple(float(v) for v in arr)
 
 
-def average_precision(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
-                      thresholds: Any = None, average: Any = "macro", from_logits: bool = False,
-                      lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None,
-                      ignore_index: int | None = None) -> jax.Array:
-    r"""Average precision: step-wise area under the PR curve, no interpolation.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Curve(Metric):
+    """Shared configuration, state and update of the curve metrics (see the module docstring)."""
 
-    .. math:: \mathrm{AP} = \sum_k (R_k - R_{k-1}) P_k
+    task: str = "binary"
+    num_classes: int | None = None
+    thresholds: Any = None
+    capacity: int | None = None
+    from_logits: bool = False
+    lower_is_positive: bool = False
+    ignore_index: int | None = None
+    dtype: str | None = None
 
-    over decreasing distinct thresholds (exact).
+    _average_default: ClassVar[Any] = "macro"
 
-    Args:
-      preds: scores; binary ``[...]``, multiclass ``[..., C]``, multi-label ``[..., L]``.
-      targets: binary / multi-label 0/1 of ``preds``' shape; multiclass class ids ``[...]``.
-      task: ``"binary"``, ``"multiclass"`` (one-vs-rest) or ``"multilabel"``.
-      num_classes: optional check of ``C`` / ``L``.
-      thresholds: ``None`` (exact), an int ``n`` or an increasing ``[T]`` array (binned).
-      average: ``"macro"``, ``"weighted"``, ``"micro"`` or ``None`` (as :func:`auroc`).
-      from_logits: apply sigmoid / softmax to ``preds`` first.
-      lower_is_positive: distance-like scores, a lower score means positive:
-        positive iff ``score <= threshold`` (exact: ranks ``-score``, thresholds
-        reported in the original units; binned: exact, see the module docstring).
-      mask, sample_weight, ignore_index: as in :func:`roc_curve`.
+    def __post_init__(self) -> None:
+        _format.check_task(self.task)
+        _format.check_from_logits(self.from_logits)
+        _checks.check_bool(self.lower_is_positive, "lower_is_positive")
+        if self.task != "binary":
+            if self.num_classes is None:
+                raise ValueError(f"task={self.task!r} needs `num_classes` (C or L) to fix the state shape.")
+            object.__setattr__(self, "num_classes", _checks.check_static_int(self.num_classes, "num_classes", 1))
+        object.__setattr__(self, "thresholds", _static_thresholds(self.thresholds))
+        if self.thresholds is None:
+            if self.capacity is None:
+                raise ValueError(
+                    "exact curves (thresholds=None) stream into a fixed-capacity buffer: pass `capacity=` "
+                    "(the largest number of kept elements you will add), or `thresholds=` (an int or "
+                    "increasing values) for an additive binned state.")
+            object.__setattr__(self, "capacity", _checks.check_static_int(self.capacity, "capacity", 1))
+        elif self.capacity is not None:
+            raise ValueError("`capacity` is for exact curves (thresholds=None); binned curves need none.")
+        dt = check_accumulator_dtype(self.dtype)
+        if dt is not None and not dt.startswith("float"):
+            raise ValueError(f"curve states are float: `dtype` must be None, 'float32' or 'float64', got {dt!r}.")
+        object.__setattr__(self, "dtype", dt)
+        if "average" in {f.name for f in dataclasses.fields(self)}:
+            object.__setattr__(self, "average", self._check_average(self.average))
+        self._check_config()
 
-    Returns:
-      A scalar (``[K]`` for ``average=None``). Exact mode equals
-      ``sklearn.metrics.average_precision_score``; binned mode equals
-      torchmetrics' ``average_precision(..., thresholds=...)``. No positives
-      gives 0 (scikit-learn; such a class still counts in ``"macro"``, and has
-      weight 0 in ``"weighted"``).
+    def _check_average(self, average: Any) -> Any:
+        return _format.check_curve_average(average) if self.task != "binary" else average
 
-    Example:
-      >>> import jax.numpy as jnp
-      >>> from maskjax.metrics import average_precision
-      >>> round(float(average_precision(jnp.array([.1, .4, .35, .8]), jnp.array([0, 0, 1, 1]))), 4)
-      0.8333
-    """
-    return _call("ap", **_kw(locals()))
+    def _check_config(self) -> None:
+        """Subclass hook."""
+
+    @property
+    def _k(self) -> int:
+        return 1 if self.task == "binary" else self.num_classes
+
+    @property
+    def _float(self) -> str:
+        return self.dtype or "float32"
+
+    def state_key(self) -> Hashable:
+        kind = "binned" if self.thresholds is not None else "exact"
+        return (kind, self.task, self.num_classes, self.thresholds, self.capacity, self.from_logits,
+                self.lower_is_positive, self.ignore_index, self._float)
+
+    def _thr(self) -> jax.Array:
+        """The increasing ``[T]`` thresholds the binned state counts against.
+
+        ``lower_is_positive``: the state bins ``-score`` against ``-t[::-1]`` (still
+        increasing, still evenly spaced), as the one-shot functions do.
+        """
+        thr = _binned.binned_thresholds(self.thresholds if isinstance(self.thresholds, int)
+                                        else np.asarray(self.thresholds, np.float32))
+        return -thr[::-1] if self.lower_is_positive else thr
+
+    def init(self) -> State:
+        if self.thresholds is not None:
+            t = self.thresholds if isinstance(self.thresholds, int) else len(self.thresholds)
+            return _binned.binned_init(t, self._k, self._float)
+        z = jnp.zeros((self._k, self.capacity), self._float)
+        return CurveBuffer(z, z, z, jnp.zeros((self._k,), jnp.int32))
+
+    def update(self, state: State, preds: Any, targets: Any, *, mask: Any = None,
+               sample_weight: Any = None) -> State:
+        """Add a batch (pure, jit-able).
+
+        Args:
+          state: the running state.
+          preds: scores: binary ``[*S]``, multiclass ``[*S, C]``, multi-label ``[*S, L]``.
+          targets: 0/1 like ``preds`` (binary / multi-label) or class ids ``[*S]`` (multiclass).
+          mask: bool or 0/1, broadcast from the left; ``False`` drops an element.
+          sample_weight: non-negative weights, broadcast from the left.
+
+        Returns:
+          The new state.
+        """
+        kw = dict(task=self.task, num_classes=self.num_classes, from_logits=self.from_logits, mask=mask,
+                  sample_weight=sample_weight, ignore_index=self.ignore_index)
+        p = _format.format_problems(preds, targets, **kw)
+        if self.thresholds is not None:
+            if self.lower_is_positive:
+                p = p._replace(scores=-p.scores)
+            inc = _binned.histogram(p, self._thr(), isinstance(self.thresholds, int), self._float)
+            return add_into(state, inc, type(self).__name__)
+        return _append(state, p.scores, p.labels, p.weights)     # exact: raw scores, flag used at compute
+
+    def merge(self, a: State, b: State) -> State:
+        if self.thresholds is not None:
+            return _binned.binned_merge(a, b)
+        out = _append(a, b.scores, b.labels, b.weights)
+        # Elements b lost to its own overflow stay counted, so the result reports overflow too.
+        lost_b = b.count - jnp.sum(b.weights != 0, axis=-1, dtype=jnp.int32)
+        return out._replace(count=out.count + lost_b)
+
+    def all_reduce(self, state: State, axis_name: Any) -> State:
+        if self.thresholds is not None:
+            return jax.lax.psum(state, axis_name)
+        # An all-gather written as a psum of zero-padded slots: exact (x + 0 = x) and typed as
+        # replicated inside shard_map (lax.all_gather's result is not, under check_vma).
+        size = jax.lax.psum(1, axis_name)
+        offset = jax.lax.axis_index(axis_name) * self.capacity
+
+        def gather(x):  # [K, cap] -> [K, D·cap]
+            slots = jnp.zeros((x.shape[0], size * self.capacity), x.dtype)
+            return jax.lax.psum(jax.lax.dynamic_update_slice(slots, x, (0, offset)), axis_name)
+
+        out = _append(self.init(), gather(state.scores), gather(state.labels), gather(state.weights))
+        total = jax.lax.psum(state.count, axis_name)
+        return out._replace(count=total)
+
+    # -- exact-mode helpers: run the one-shot function on the buffer ---------------------------
+    def _buffer_inputs(self, buf: CurveBuffer) -> tuple[dict, Any]:
+        """One-shot arguments equivalent to the buffered elements; and the overflow flag."""
+        overflow = jnp.any(buf.count > self.capacity)
+        lip = self.lower_is_positive
+        if self.task == "binary":
+            return dict(preds=buf.scores[0], targets=buf.labels[0].astype(jnp.int32), task="binary",
+                        sample_weight=buf.weights[0], lower_is_positive=lip), overflow
+        # Per-class problems (one-vs-rest or multi-label) are multi-label problems over [cap, K].
+        return dict(preds=buf.scores.T, targets=buf.labels.T.astype(jnp.int32), task="multilabel",
+                    sample_weight=buf.weights.T, lower_is_positive=lip), overflow
+
+    @staticmethod
+    def _nan_if(overflow: jax.Array, tree: Any) -> Any:
+        def f(x):
+            return jnp.where(overflow, jnp.nan, x) if jnp.issubdtype(x.dtype, jnp.floating) else x
+        return jax.tree.map(f, tree)
+
+
+def object_curve_average(self, average):
+    return None if self.task == "binary" else _format.check_curve_average(average, (None, "micro"))

@@ -20,7 +20,7 @@ def main(pid: int, port: str) -> None:
     import numpy as np
 
     from maskjax.metrics import HostAccumulator, merge_across_processes
-    from tests.streaming import _cases
+    from tests.metrics.streaming import _cases
 
     checked = 0
     # The multiclass collection holds every state kind (counts, confusion matrix, top-k, binned and

@@ -16,7 +16,7 @@ Weights must be non-negative.
 
 That is the GPU/TPU (and multi-device) route. XLA:CPU's sort is 5–10× slower than
 NumPy's, so on a single-device CPU runtime the sort and the reductions run in NumPy
-on XLA's own buffers (:mod:`maskjax.metrics._host_call`): AUROC / AP reduce to
+on XLA's own buffers (:mod:`maskjax._kernels.host_call`): AUROC / AP reduce to
 scalars in one host kernel (unweighted: one uint32 sort, then a Mann–Whitney
 count or the runs of equal-score positives), and the per-element fields are
 filled by a second kernel that ``jit`` drops when only the scalars are used.

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _free_port() -> int:
@@ -20,7 +20,7 @@ def test_two_processes_merge_to_the_one_shot_state():
     port = str(_free_port())
     env = dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS="",
                PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    procs = [subprocess.Popen([sys.executable, "-m", "tests.streaming._multihost_worker", str(i), port],
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.metrics.streaming._multihost_worker", str(i), port],
                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for i in range(2)]
     deadline = time.monotonic() + 180

@@ -16,7 +16,7 @@ from hypothesis import given, settings, strategies as st
 
 from maskjax import metrics as M
 
-from tests.streaming import _cases
+from tests.metrics.streaming import _cases
 
 N = 24  # rows in the data set
 B = N  # padded batch size: one compiled update serves every split and the one-shot call

@@ -17,7 +17,7 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P  # noqa: E402
 
-from tests.streaming import _cases  # noqa: E402
+from tests.metrics.streaming import _cases  # noqa: E402
 
 N = 21  # uneven: 21 rows over 2 or 4 devices
 PADDED = 24

@@ -66,7 +66,7 @@ def test_reliability_diagram_and_jit():
 
 
 def test_additive_api_equals_one_shot_and_streams():
-    from maskjax.metrics import _calibration as cal
+    from maskjax.metrics.curves import _calibration as cal
 
     rng = np.random.default_rng(7)
     logits = rng.normal(size=(300, 5)).astype(np.float32)

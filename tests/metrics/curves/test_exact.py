@@ -114,7 +114,7 @@ def test_unweighted_host_route_masked_equals_sliced(seed, n_kept, levels, sign):
 
 
 def test_unweighted_host_route_agrees_with_weighted_routes():
-    from maskjax.metrics import _exact
+    from maskjax.metrics.curves import _exact
     rng, s, _ = tied_data(12, 3000, k=3, levels=30, weighted=False)
     s = (s - 0.3).T.copy()          # [K, M], mixed signs
     y = binary_targets(rng, s + 0.3)
@@ -131,18 +131,18 @@ def test_unweighted_host_route_agrees_with_weighted_routes():
 
 @pytest.mark.parametrize("n", [0, 1, 1023, 1024, 1025, 3 * 256 * 1024 + 7])
 def test_position_sum_is_exact_across_blocks(n):
-    from maskjax.metrics import _exact
+    from maskjax._kernels import exact_host
     bits = np.random.default_rng(n).random(n) < 0.5
     pos = np.flatnonzero(bits)
-    assert _exact._count_and_position_sum(bits) == (len(pos), int(pos.sum()))
+    assert exact_host._count_and_position_sum(bits) == (len(pos), int(pos.sum()))
 
 
 def test_host_chunks_match_sklearn(monkeypatch):
     # Shrink the host's chunk sizes so that tie groups straddle chunk boundaries,
     # on data sklearn checks quickly.
-    from maskjax.metrics import _exact
-    monkeypatch.setattr(_exact, "_AUROC_CHUNK", 37)
-    monkeypatch.setattr(_exact, "_CHUNK", 41)
+    from maskjax._kernels import exact_host
+    monkeypatch.setattr(exact_host, "_AUROC_CHUNK", 37)
+    monkeypatch.setattr(exact_host, "_CHUNK", 41)
     rng, s, w = tied_data(13, 3000, levels=300)
     y = binary_targets(rng, s)
     m = rng.random(3000) < 0.9
@@ -154,7 +154,7 @@ def test_host_chunks_match_sklearn(monkeypatch):
 def test_host_kernels_without_buffer_callback(monkeypatch):
     # JAX < 0.7 has no buffer_callback: the host kernels fall back to pure_callback (with
     # copies). An odd length gives fresh traces, so the patched helper is the one traced.
-    from maskjax.metrics import _host_call
+    from maskjax._kernels import host_call as _host_call
     monkeypatch.setattr(_host_call, "_buffer_callback", None)
     rng, s, w = tied_data(14, 37, levels=6)
     y = binary_targets(rng, s)
@@ -215,7 +215,7 @@ def test_denormal_scores_rank_above_zero():
 
 
 def test_gradients_are_zero_on_every_route():
-    from maskjax.metrics import _exact
+    from maskjax.metrics.curves import _exact
     s, y, w = jnp.array([.1, .4, .35, .8]), jnp.array([0, 0, 1, 1]), jnp.array([1., 2., 3., 4.])
     for backend in ("numpy", "xla"):
         def f(s, w):
@@ -285,7 +285,7 @@ def test_signed_zero_and_negative_scores_tie_as_numpy():
 
 
 def test_sort_backends_agree():
-    from maskjax.metrics import _exact
+    from maskjax.metrics.curves import _exact
     rng, s, w = tied_data(9, 500)
     y = binary_targets(rng, s).astype(np.float32)
     a = _exact.sorted_counts(jnp.asarray(s)[None], jnp.asarray(y)[None], jnp.asarray(w)[None], "xla")

@@ -10,7 +10,8 @@ import jax.numpy as jnp
 
 from maskjax import _checks
 from maskjax._safe_divide import safe_divide
-from maskjax.metrics import _curve_inputs as ci, _exact
+from maskjax.metrics import _format
+from maskjax.metrics.curves import _exact
 
 CRITERIA = ("f1", "fbeta", "youden", "accuracy", "recall_at_precision", "precision_at_recall")
 
@@ -70,7 +71,7 @@ def best_threshold(preds: Any, targets: Any, *, task: str = "binary", criterion:
       >>> round(float(v), 4), bool(jnp.all((s > t) == (s >= .35)))
       (0.8571, True)
     """
-    task = ci.check_task(task)
+    task = _format.check_task(task)
     _checks.check_choice(criterion, "criterion", CRITERIA)
     if criterion == "f1":
         beta = 1.0
@@ -83,7 +84,7 @@ def best_threshold(preds: Any, targets: Any, *, task: str = "binary", criterion:
         if min_recall is None:
             raise ValueError("criterion='precision_at_recall' needs `min_recall` (a float in [0, 1]).")
         min_recall = _checks.check_static_float(min_recall, "min_recall", 0.0, 1.0)
-    from_logits = ci.check_from_logits(from_logits)
+    from_logits = _format.check_from_logits(from_logits)
     ignore_index = _checks.check_ignore_index(ignore_index)
     return _best(_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
                  _checks.as_optional_array(mask, "mask"), _checks.as_optional_array(sample_weight, "sample_weight"),
@@ -96,7 +97,7 @@ def best_threshold(preds: Any, targets: Any, *, task: str = "binary", criterion:
                                              "num_classes", "from_logits", "lower_is_positive", "ignore_index"))
 def _best(preds, targets, mask, sample_weight, *, task, criterion, beta, min_precision, min_recall, num_classes,
           from_logits, lower_is_positive, ignore_index):
-    p = ci.format_problems(preds, targets, task=task, num_classes=num_classes, from_logits=from_logits,
+    p = _format.format_problems(preds, targets, task=task, num_classes=num_classes, from_logits=from_logits,
                            mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
     scores = -p.scores if lower_is_positive else p.scores
     c = _exact.sorted_counts(scores, p.labels, p.weights)

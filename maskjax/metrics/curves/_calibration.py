@@ -20,8 +20,9 @@ streamed values differ only by the order of the float additions.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from typing import Any, NamedTuple
+from typing import Any, Hashable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -30,7 +31,9 @@ import numpy as np
 from maskjax import _checks
 from maskjax._safe_divide import safe_divide
 from maskjax._weighting import fold_mask_and_weight, not_ignored, weight_dtype
-from maskjax.metrics import _binned, _curve_inputs as ci
+from maskjax.metrics import _format
+from maskjax.metrics._streaming import Metric, State, add_into, check_accumulator_dtype
+from maskjax.metrics.curves import _binned
 
 NORMS = ("l1", "l2", "max")
 
@@ -85,16 +88,16 @@ def calibration_update(preds: Any, targets: Any, *, task: str = "binary", num_cl
 
     Example:
       >>> import jax.numpy as jnp
-      >>> from maskjax.metrics._calibration import calibration_update, calibration_compute
+      >>> from maskjax.metrics.curves._calibration import calibration_update, calibration_compute
       >>> s = calibration_update(jnp.array([.2, .3, .9, .8]), jnp.array([0, 1, 1, 1]), n_bins=2)
       >>> s["weight"].tolist(), [round(v, 3) for v in s["confidence"].tolist()], s["accuracy"].tolist()
       ([2.0, 2.0, 0.0], [0.5, 1.7, 0.0], [1.0, 2.0, 0.0])
       >>> round(float(calibration_compute(s, "l1")), 4)
       0.2
     """
-    task = ci.check_task(task)
+    task = _format.check_task(task)
     n_bins = _checks.check_static_int(n_bins, "n_bins", minimum=1)
-    from_logits = ci.check_from_logits(from_logits)
+    from_logits = _format.check_from_logits(from_logits)
     ignore_index = _checks.check_ignore_index(ignore_index)
     if num_classes is not None:
         num_classes = _checks.check_static_int(num_classes, "num_classes", minimum=1)
@@ -107,7 +110,7 @@ def calibration_update(preds: Any, targets: Any, *, task: str = "binary", num_cl
 @functools.partial(jax.jit, static_argnames=("task", "num_classes", "n_bins", "from_logits", "ignore_index"))
 def _sums(preds, targets, mask, sample_weight, *, task, num_classes, n_bins, from_logits, ignore_index):
     _checks.check_floating(preds, "preds")
-    scores = ci.float_scores(preds)
+    scores = _format.float_scores(preds)
     if task == "multiclass":
         if preds.ndim < 1 or tuple(targets.shape) != tuple(preds.shape[:-1]):
             raise ValueError("For task='multiclass', `preds` must be [..., C] and `targets` [...] class ids; "
@@ -132,7 +135,7 @@ def _sums(preds, targets, mask, sample_weight, *, task, num_classes, n_bins, fro
     w = fold_mask_and_weight(conf.shape, mask=mask, sample_weight=sample_weight, dtype=dtype).weight
     w = jnp.where(valid, w, 0).reshape(-1)
     conf = conf.reshape(-1).astype(dtype)
-    edges = jnp.asarray(ci.torch_linspace(n_bins + 1, np.dtype(dtype)))
+    edges = jnp.asarray(_format.torch_linspace(n_bins + 1, np.dtype(dtype)))
     b = jnp.clip(_binned._buckets(conf, edges, True) - 1, 0, n_bins)
     data = jnp.stack([w, w * conf, w * acc.reshape(-1).astype(dtype)], -1)
     sums = jax.ops.segment_sum(data, b, num_segments=n_bins + 1)
@@ -151,14 +154,14 @@ def reliability_from_state(state: dict) -> ReliabilityDiagram:
 
     Example:
       >>> import jax.numpy as jnp
-      >>> from maskjax.metrics._calibration import calibration_update, reliability_from_state
+      >>> from maskjax.metrics.curves._calibration import calibration_update, reliability_from_state
       >>> d = reliability_from_state(calibration_update(jnp.array([.2, .8]), jnp.array([0, 1]), n_bins=2))
       >>> d.accuracy.tolist(), d.weight.tolist(), d.lower.tolist()
       ([0.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.5, 1.0])
     """
     s = _check_state(state)
     w = s["weight"]
-    edges = jnp.asarray(ci.torch_linspace(w.shape[-1], np.dtype(w.dtype)))
+    edges = jnp.asarray(_format.torch_linspace(w.shape[-1], np.dtype(w.dtype)))
     return ReliabilityDiagram(safe_divide(s["confidence"], w), safe_divide(s["accuracy"], w), w, edges)
 
 
@@ -252,3 +255,73 @@ def calibration_error(preds: Any, targets: Any, *, task: str = "binary", num_cla
     return calibration_compute(calibration_update(
         preds, targets, task=task, num_classes=num_classes, n_bins=n_bins, from_logits=from_logits, mask=mask,
         sample_weight=sample_weight, ignore_index=ignore_index), norm)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CalibrationError(Metric):
+    """Streaming calibration error (ECE ``"l1"``, RMS ``"l2"``, MCE ``"max"``).
+
+    Streaming form of ``maskjax.metrics.calibration_error``. The state is the
+    per-bin sums ``(Σ w, Σ w·confidence, Σ w·correct)``, ``[n_bins + 1]`` each
+    — additive.
+
+    Args:
+      task: ``"binary"``, ``"multiclass"`` (top-label) or ``"multilabel"`` (element-wise).
+      num_classes: optional check of ``C``.
+      n_bins: equal-width confidence bins (default 15, torchmetrics).
+      norm: ``"l1"``, ``"l2"`` or ``"max"``.
+      from_logits: apply sigmoid / softmax first.
+      ignore_index: a target value that counts nowhere.
+      dtype: ``None`` / ``"float32"``, or ``"float64"`` with x64.
+
+    State:
+      ``{"weight", "confidence", "accuracy"}`` per-bin sums.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from maskjax.metrics import CalibrationError
+      >>> ece = CalibrationError(n_bins=2)
+      >>> s = ece.update(ece.init(), jnp.array([.2, .3]), jnp.array([0, 1]))
+      >>> round(float(ece.compute(ece.update(s, jnp.array([.9, .8]), jnp.array([1, 1])))), 4)
+      0.2
+    """
+
+    task: str = "binary"
+    num_classes: int | None = None
+    n_bins: int = 15
+    norm: str = "l1"
+    from_logits: bool = False
+    ignore_index: int | None = None
+    dtype: str | None = None
+
+    def __post_init__(self) -> None:
+        _format.check_task(self.task)
+        _format.check_from_logits(self.from_logits)
+        object.__setattr__(self, "n_bins", _checks.check_static_int(self.n_bins, "n_bins", 1))
+        _checks.check_choice(self.norm, "norm", NORMS)
+        dt = check_accumulator_dtype(self.dtype)
+        if dt is not None and not dt.startswith("float"):
+            raise ValueError(f"`dtype` must be None, 'float32' or 'float64', got {dt!r}.")
+        object.__setattr__(self, "dtype", dt)
+
+    def state_key(self) -> Hashable:
+        return ("calibration", self.task, self.num_classes, self.n_bins, self.from_logits, self.ignore_index,
+                self.dtype or "float32")
+
+    def init(self) -> State:
+        return calibration_init(self.n_bins, self.dtype or "float32")
+
+    def update(self, state: State, preds: Any, targets: Any, *, mask: Any = None,
+               sample_weight: Any = None) -> State:
+        """Add a batch's per-bin sums (pure, jit-able): ``calibration_update``."""
+        inc = calibration_update(preds, targets, task=self.task, num_classes=self.num_classes,
+                                              n_bins=self.n_bins, from_logits=self.from_logits, mask=mask,
+                                              sample_weight=sample_weight, ignore_index=self.ignore_index)
+        return add_into(state, inc, type(self).__name__)
+
+    def compute(self, state: State) -> jax.Array:
+        return calibration_compute(state, self.norm)
+
+    def reliability(self, state: State) -> ReliabilityDiagram:
+        """The reliability-diagram data of the state (``maskjax.metrics.reliability_diagram``'s)."""
+        return reliability_from_state(state)

@@ -14,7 +14,7 @@ import pytest
 
 from curves_data import binary_targets, tied_data
 from maskjax import metrics as M
-from maskjax.metrics import _binned
+from maskjax.metrics.curves import _binned
 from oracles import curves as oc
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 import maskjax
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "flax_training_loop.py"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "flax_training_loop.py"
 
 
 def _load():

@@ -36,7 +36,7 @@ import numpy as np
 
 from maskjax import _checks
 from maskjax._safe_divide import safe_divide
-from maskjax.metrics import _curve_inputs as ci
+from maskjax.metrics import _format
 
 
 class BinnedState(NamedTuple):
@@ -50,13 +50,13 @@ def binned_thresholds(thresholds: Any, dtype: Any = jnp.float32) -> jax.Array:
     """``int n`` → ``torch.linspace(0, 1, n)`` bit for bit; an array → itself (increasing).
 
     Example:
-      >>> from maskjax.metrics._binned import binned_thresholds
+      >>> from maskjax.metrics.curves._binned import binned_thresholds
       >>> binned_thresholds(5).tolist()
       [0.0, 0.25, 0.5, 0.75, 1.0]
     """
     if isinstance(thresholds, (int, np.integer)) and not isinstance(thresholds, bool):
         n = _checks.check_static_int(thresholds, "thresholds", minimum=2)
-        return jnp.asarray(ci.torch_linspace(n, np.dtype(dtype)))
+        return jnp.asarray(_format.torch_linspace(n, np.dtype(dtype)))
     thr = _checks.as_array(thresholds, "thresholds")
     if thr.ndim != 1 or thr.shape[0] < 1:
         raise ValueError(f"`thresholds` must be an int >= 2 or a 1-D array, got shape {tuple(thr.shape)}.")
@@ -105,7 +105,7 @@ def binned_update(state: BinnedState, preds: Any, targets: Any, thresholds: Any,
     arithmetic; the result is exact either way.
     """
     thr = binned_thresholds(thresholds)
-    p = ci.format_problems(preds, targets, task=task, num_classes=num_classes, from_logits=from_logits,
+    p = _format.format_problems(preds, targets, task=task, num_classes=num_classes, from_logits=from_logits,
                            mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
     k, t = state.pos.shape[0], state.pos.shape[1] - 1
     if p.scores.shape[0] != k or thr.shape[0] != t:
@@ -115,7 +115,7 @@ def binned_update(state: BinnedState, preds: Any, targets: Any, thresholds: Any,
     return binned_merge(state, histogram(p, thr, evenly_spaced, state.pos.dtype))
 
 
-def histogram(p: ci.Problems, thr: jax.Array, evenly_spaced: bool, dtype: Any = None) -> BinnedState:
+def histogram(p: _format.Problems, thr: jax.Array, evenly_spaced: bool, dtype: Any = None) -> BinnedState:
     """The state of one batch of ``[K, M]`` problems: one bucket pass + one ``segment_sum``."""
     k, t = p.scores.shape[0], thr.shape[0]
     b = _buckets(p.scores, thr, evenly_spaced)                          # [K, M]
@@ -176,7 +176,7 @@ def binned_pr_curve(state: BinnedState, thresholds: Any, micro: bool = False):
 
 def _average(values, state, average, task):
     support = state.pos.sum(-1)
-    return ci.reduce_classes(values, support, average, task)
+    return _format.reduce_classes(values, support, average, task)
 
 
 @functools.partial(jax.jit, static_argnames=("average", "task"))
@@ -187,7 +187,7 @@ def binned_auroc(state: BinnedState, average: Any = "macro", task: str = "binary
     returns 0 there; maskjax keeps exact and binned modes consistent with
     scikit-learn's ``nan``). Averages as :func:`maskjax.metrics.auroc`.
     """
-    average = ci.check_average(average)
+    average = _format.check_curve_average(average)
     micro = average == "micro"
     fpr, tpr, _ = binned_roc(state, jnp.zeros(state.pos.shape[1] - 1), micro)
     area = jnp.sum((fpr[:, 1:] - fpr[:, :-1]) * (tpr[:, 1:] + tpr[:, :-1]), axis=-1) * 0.5
@@ -204,7 +204,7 @@ def binned_average_precision(state: BinnedState, average: Any = "macro", task: s
 
     0 for a problem without positives.
     """
-    average = ci.check_average(average)
+    average = _format.check_curve_average(average)
     micro = average == "micro"
     precision, recall, _ = binned_pr_curve(state, jnp.zeros(state.pos.shape[1] - 1), micro)
     precision = jnp.nan_to_num(precision, nan=0.0)
