@@ -25,10 +25,12 @@ from __future__ import annotations
 
 from typing import Any, Sequence  # noqa: F401  (annotations)
 
-import tensorflow as tf  # noqa: F401  (annotations)
+import tensorflow as tf
 
 import maskjax.losses as _core
 from maskjax.tf._wrap import run_bound as _run
+
+_do_not_convert = tf.autograph.experimental.do_not_convert
 
 __all__ = [
     "EPSILON",
@@ -52,6 +54,7 @@ __all__ = [
 EPSILON = _core.EPSILON
 
 
+@_do_not_convert  # autograph would add its own locals
 def binary_cross_entropy(
         preds: Any, targets: Any, *, from_logits: bool = True, pos_weight: Any = None,
         class_weight: Any = None, label_smoothing: float = 0.0, ignore_index: int | None = None,
@@ -73,6 +76,7 @@ def binary_cross_entropy(
     return _run(_core.binary_cross_entropy, locals(), 2, differentiable=True)
 
 
+@_do_not_convert  # autograph would add its own locals
 def contrastive_loss(
         preds: Any, targets: Any, *, margin: float = 1.0, mask: Any = None,
         sample_weight: Any = None, reduction: str = 'mean',
@@ -92,6 +96,7 @@ def contrastive_loss(
     return _run(_core.contrastive_loss, locals(), 2, differentiable=True)
 
 
+@_do_not_convert  # autograph would add its own locals
 def cosine_similarity_loss(
         preds: Any, targets: Any, *, axis: int = -1, mask: Any = None,
         sample_weight: Any = None, reduction: str = 'mean',
@@ -112,6 +117,7 @@ def cosine_similarity_loss(
     return _run(_core.cosine_similarity_loss, locals(), 2, differentiable=True)
 
 
+@_do_not_convert  # autograph would add its own locals
 def cross_entropy(
         preds: Any, targets: Any, *, axis: int = -1, from_logits: bool = True,
         class_weight: Any = None, ignore_index: int | None = None, label_smoothing: float = 0.0,
@@ -133,6 +139,7 @@ def cross_entropy(
     return _run(_core.cross_entropy, locals(), 2, differentiable=True)
 
 
+@_do_not_convert  # autograph would add its own locals
 def dice_loss(
         preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = -1,
         from_logits: bool = True, multilabel: bool = False, class_weight: Any = None,
@@ -155,6 +162,7 @@ def dice_loss(
     return _run(_core.dice_loss, locals(), 2, differentiable=True)
 
 
+@_do_not_convert  # autograph would add its own locals
 def focal_loss(
         preds: Any, targets: Any, *, alpha: float | None = None, gamma: float = 2.0,
         from_logits: bool = True, ignore_index: int | None = None, mask: Any = None,
@@ -176,6 +184,7 @@ def focal_loss(
     return _run(_core.focal_loss, locals(), 2, differentiable=True)
 
 
+@_do_not_convert  # autograph would add its own locals
 def huber_loss(
         preds: Any, targets: Any, *, delta: float = 1.0, mask: Any = None,
         sample_weight: Any = None, reduction: str = 'mean',
@@ -195,6 +204,7 @@ def huber_loss(
     return _run(_core.huber_loss, locals(), 2, differentiable=True)
 
 
+@_do_not_convert  # autograph would add its own locals
 def jaccard_loss(
         preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = -1,
         from_logits: bool = True, multilabel: bool = False, class_weight: Any = None,
@@ -217,6 +227,7 @@ def jaccard_loss(
     return _run(_core.jaccard_loss, locals(), 2, differentiable=True)
 
 
+@_do_not_convert  # autograph would add its own locals
 def log_cosh(
         preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None,
         reduction: str = 'mean',
@@ -236,6 +247,7 @@ def log_cosh(
     return _run(_core.log_cosh, locals(), 2, differentiable=True)
 
 
+@_do_not_convert  # autograph would add its own locals
 def mean_absolute_error(
         preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None,
         reduction: str = 'mean',
@@ -255,6 +267,7 @@ def mean_absolute_error(
     return _run(_core.mean_absolute_error, locals(), 2, differentiable=True)
 
 
+@_do_not_convert  # autograph would add its own locals
 def mean_squared_error(
         preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None,
         reduction: str = 'mean',
@@ -274,6 +287,7 @@ def mean_squared_error(
     return _run(_core.mean_squared_error, locals(), 2, differentiable=True)
 
 
+@_do_not_convert  # autograph would add its own locals
 def multi_positive_cross_entropy(
         preds: Any, targets: Any, *, axis: int = -1, from_logits: bool = True, mask: Any = None,
         sample_weight: Any = None, reduction: str = 'mean',
@@ -294,6 +308,7 @@ def multi_positive_cross_entropy(
     return _run(_core.multi_positive_cross_entropy, locals(), 2, differentiable=True)
 
 
+@_do_not_convert  # autograph would add its own locals
 def soft_fbeta_loss(
         preds: Any, targets: Any, *, beta: float = 1.0, average: str = 'micro',
         from_logits: bool = True, mask: Any = None, sample_weight: Any = None,
@@ -315,6 +330,7 @@ def soft_fbeta_loss(
     return _run(_core.soft_fbeta_loss, locals(), 2, differentiable=True)
 
 
+@_do_not_convert  # autograph would add its own locals
 def tversky_loss(
         preds: Any, targets: Any, *, alpha: float = 0.5, beta: float = 0.5, smooth: float = 1.0,
         axis: int = -1, from_logits: bool = True, multilabel: bool = False,

@@ -23,10 +23,12 @@ from __future__ import annotations
 
 from typing import Any, Sequence  # noqa: F401  (annotations)
 
-import tensorflow as tf  # noqa: F401  (annotations)
+import tensorflow as tf
 
 import maskjax.metrics as _core
 from maskjax.tf._wrap import run_bound as _run
+
+_do_not_convert = tf.autograph.experimental.do_not_convert
 
 __all__ = [
     "stat_scores",
@@ -121,6 +123,7 @@ psum_state = _core.psum_state
 merge_across_processes = _core.merge_across_processes
 
 
+@_do_not_convert  # autograph would add its own locals
 def stat_scores(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
@@ -144,6 +147,7 @@ def stat_scores(
     return _run(_core.stat_scores, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def confusion_matrix(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
@@ -167,6 +171,7 @@ def confusion_matrix(
     return _run(_core.confusion_matrix, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def accuracy(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
@@ -190,6 +195,7 @@ def accuracy(
     return _run(_core.accuracy, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def balanced_accuracy(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
@@ -213,6 +219,7 @@ def balanced_accuracy(
     return _run(_core.balanced_accuracy, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def hamming_distance(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
@@ -236,6 +243,7 @@ def hamming_distance(
     return _run(_core.hamming_distance, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def exact_match(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
@@ -257,6 +265,7 @@ def exact_match(
     return _run(_core.exact_match, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def top_k_accuracy(
         preds: Any, targets: Any, *, top_k: int, num_classes: int, task: str = 'multiclass',
         average: str | None = 'micro', absent_classes: str = 'auto', mask: Any = None,
@@ -278,6 +287,7 @@ def top_k_accuracy(
     return _run(_core.top_k_accuracy, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def precision(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
@@ -302,6 +312,7 @@ def precision(
     return _run(_core.precision, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def recall(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
@@ -326,6 +337,7 @@ def recall(
     return _run(_core.recall, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def specificity(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
@@ -350,6 +362,7 @@ def specificity(
     return _run(_core.specificity, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def f1_score(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
@@ -374,6 +387,7 @@ def f1_score(
     return _run(_core.f1_score, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def fbeta_score(
         preds: Any, targets: Any, *, beta: float, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
@@ -397,6 +411,7 @@ def fbeta_score(
     return _run(_core.fbeta_score, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def dice_score(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
@@ -421,6 +436,7 @@ def dice_score(
     return _run(_core.dice_score, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def jaccard_index(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
@@ -445,6 +461,7 @@ def jaccard_index(
     return _run(_core.jaccard_index, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def matthews_corrcoef(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
@@ -467,6 +484,7 @@ def matthews_corrcoef(
     return _run(_core.matthews_corrcoef, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def cohen_kappa(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
@@ -489,6 +507,7 @@ def cohen_kappa(
     return _run(_core.cohen_kappa, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def precision_at_k(
         preds: Any, targets: Any, *, k: int, mask: Any = None, sample_weight: Any = None,
         ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False,
@@ -507,6 +526,7 @@ def precision_at_k(
     return _run(_core.precision_at_k, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def recall_at_k(
         preds: Any, targets: Any, *, k: int, mask: Any = None, sample_weight: Any = None,
         ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False,
@@ -525,6 +545,7 @@ def recall_at_k(
     return _run(_core.recall_at_k, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def roc_curve(
         preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None,
         thresholds: Any = None, average: Any = None, from_logits: bool = False,
@@ -549,6 +570,7 @@ def roc_curve(
     return _run(_core.roc_curve, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def precision_recall_curve(
         preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None,
         thresholds: Any = None, average: Any = None, from_logits: bool = False,
@@ -573,6 +595,7 @@ def precision_recall_curve(
     return _run(_core.precision_recall_curve, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def auroc(
         preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None,
         thresholds: Any = None, average: Any = 'macro', from_logits: bool = False,
@@ -599,6 +622,7 @@ def auroc(
     return _run(_core.auroc, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def average_precision(
         preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None,
         thresholds: Any = None, average: Any = 'macro', from_logits: bool = False,
@@ -623,6 +647,7 @@ def average_precision(
     return _run(_core.average_precision, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def best_threshold(
         preds: Any, targets: Any, *, task: str = 'binary', criterion: str = 'f1',
         beta: float = 1.0, min_precision: float | None = None, min_recall: float | None = None,
@@ -646,6 +671,7 @@ def best_threshold(
     return _run(_core.best_threshold, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def calibration_error(
         preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None,
         n_bins: int = 15, norm: str = 'l1', from_logits: bool = False, mask: Any = None,
@@ -666,6 +692,7 @@ def calibration_error(
     return _run(_core.calibration_error, locals(), 2, differentiable=False)
 
 
+@_do_not_convert  # autograph would add its own locals
 def reliability_diagram(
         preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None,
         n_bins: int = 15, from_logits: bool = False, mask: Any = None,
