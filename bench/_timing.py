@@ -1,4 +1,4 @@
-"""Timing helpers shared by the harness and the prototypes.
+"""Timing helpers shared by the benchmark harness.
 
 The machines are shared and noisy, so every comparison is made *in the same
 run*, with candidates timed **round-robin** (repeat 1 of every candidate, then

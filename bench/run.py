@@ -4,7 +4,6 @@
     python -m bench --size full --workloads W1,W3    # PERF.md sizes
     python -m bench --scale --scale-gb 1             # C=5000 / L=1000 memory section
     python -m bench --device gpu                     # same workloads on a GPU (exits cleanly without one)
-    python -m bench.prototypes --size full           # the formulation study (bench/PROTOTYPES.md)
 
 Writes bench/RESULTS.md (machine, versions, command, medians, ratios, targets)
 and bench/ratios.png. Timings: warm-up (incl. jit compile) excluded except in

@@ -50,9 +50,6 @@ if case.startswith('multiclass'):
         if f1 is None:
             print(json.dumps({{'case': case, 'error': 'maskjax.metrics.f1_score not available yet'}})); sys.exit(0)
         fn = jax.jit(lambda a, b: f1(a, b, task='multiclass', num_classes=C, average='macro'))
-    elif case == 'multiclass_proto':
-        from bench.prototypes import w1_fast
-        fn = lambda a, b: w1_fast(a, b, C)
     else:  # the N x C one-hot formulation, for contrast
         def fn_(a, b):
             p = jax.nn.one_hot(jnp.argmax(a, -1), C, dtype=jnp.float32)
@@ -74,11 +71,8 @@ else:
             print(json.dumps({{'case': case, 'error': 'maskjax.metrics.f1_score not available yet'}})); sys.exit(0)
         kw = 'num_labels' if 'num_labels' in inspect.signature(f1).parameters else 'num_classes'
         fn = jax.jit(lambda a, b: f1(a, b, task='multilabel', average='macro', **{{kw: L}}))
-    elif case == 'multilabel_proto':
-        from bench.prototypes import multilabel_f1_scan
-        fn = multilabel_f1_scan
     else:
-        from bench.prototypes import multilabel_f1_tp_sums
+        from bench.peers import multilabel_f1_tp_sums
         fn = multilabel_f1_tp_sums
         note += '; plain column sums (materialise N×L int32 temporaries)'
     args = (p, t)
@@ -94,8 +88,8 @@ print(json.dumps(dict(case=case + f' N={{N:,}}', input_gb=inp / 1e9, t1=t1, t2=t
                       extra_gb=(peak - rss0) / 1e9, extra_ratio=(peak - rss0) / inp, note=note)))
 """
 
-CASES = ["multiclass_maskjax", "multiclass_proto", "multiclass_onehot",
-         "multilabel_maskjax", "multilabel_proto", "multilabel_plain"]
+CASES = ["multiclass_maskjax", "multiclass_onehot",
+         "multilabel_maskjax", "multilabel_plain"]
 
 
 def run_scale(gb: float = 1.0, device: str = "cpu", cases=None) -> list[dict]:

@@ -81,7 +81,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, ClassVar, Hashable, NamedTuple
+from typing import Any, Callable, ClassVar, Hashable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -183,7 +183,8 @@ def _problems(preds, targets, task, num_classes, from_logits, mask, sample_weigh
                               mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, micro=micro)
 
 
-def _exact_roc(c, task, average):
+def exact_roc(c, support, *, task, average, lower_is_positive):
+    """The exact :class:`RocCurve` from sorted counts (scikit-learn ``roc_curve`` at fixed length)."""
     lowest = jnp.min(jnp.where(jnp.isnan(c.scores), jnp.inf, c.scores), axis=-1, keepdims=True)
     th = jnp.where(jnp.isnan(c.scores), lowest, c.scores)
     k = c.fps.shape[0]
@@ -194,10 +195,12 @@ def _exact_roc(c, task, average):
     tpr = jnp.where(c.n_pos[:, None] > 0, safe_divide(tps, c.n_pos[:, None]), jnp.nan)
     th = jnp.concatenate([jnp.full((k, 1), jnp.inf, th.dtype), th], -1)
     valid = jnp.concatenate([jnp.ones((k, 1), bool), c.last], -1)
-    return RocCurve(*_squeeze(task, average, fpr, tpr, th, valid))
+    out = RocCurve(*_squeeze(task, average, fpr, tpr, th, valid))
+    return out._replace(thresholds=_negate(out.thresholds)) if lower_is_positive else out
 
 
-def _exact_pr(c, task, average):
+def exact_pr(c, support, *, task, average, lower_is_positive):
+    """The exact :class:`PrecisionRecallCurve` from sorted counts (scikit-learn, fixed length)."""
     precision = safe_divide(c.tps, c.tps + c.fps)
     recall = jnp.where(c.n_pos[:, None] > 0, safe_divide(c.tps, c.n_pos[:, None]), 1.0)
     lowest = jnp.min(jnp.where(jnp.isnan(c.scores), jnp.inf, c.scores), axis=-1, keepdims=True)
@@ -207,7 +210,8 @@ def _exact_pr(c, task, average):
     precision = jnp.concatenate([precision[:, ::-1], one], -1)
     recall = jnp.concatenate([recall[:, ::-1], jnp.zeros_like(one)], -1)
     valid = jnp.concatenate([c.last[:, ::-1], jnp.ones((k, 1), bool)], -1)
-    return PrecisionRecallCurve(*_squeeze(task, average, precision, recall, th[:, ::-1], valid))
+    out = PrecisionRecallCurve(*_squeeze(task, average, precision, recall, th[:, ::-1], valid))
+    return out._replace(thresholds=_negate(out.thresholds)) if lower_is_positive else out
 
 
 def _kw(local):
@@ -215,11 +219,25 @@ def _kw(local):
                                   "from_logits", "lower_is_positive", "mask", "sample_weight", "ignore_index")}
 
 
-_STATIC = ("kind", "task", "num_classes", "average", "from_logits", "lower_is_positive", "ignore_index", "evenly")
+class CurveSpec(NamedTuple):
+    """What one curve metric computes from the shared passes (hashable: part of the jit key).
+
+    ``exact(counts, support, *, task, average, lower_is_positive)`` reduces the sorted counts of
+    :func:`maskjax.metrics.curves._exact.sorted_counts`; ``binned(state, thr, *, task, average,
+    lower_is_positive)`` reduces a :class:`~maskjax.metrics.curves._binned.BinnedState`.
+    ``is_curve``: returns a curve (``average`` in ``None`` / ``"micro"``), not a scalar.
+    """
+
+    exact: Callable
+    binned: Callable
+    is_curve: bool
+
+
+_STATIC = ("spec", "task", "num_classes", "average", "from_logits", "lower_is_positive", "ignore_index", "evenly")
 
 
 @functools.partial(jax.jit, static_argnames=_STATIC)
-def _run(preds, targets, mask, sample_weight, thr, *, kind, task, num_classes, average, from_logits,
+def _run(preds, targets, mask, sample_weight, thr, *, spec, task, num_classes, average, from_logits,
          lower_is_positive, ignore_index, evenly):
     """All curve computations, compiled once per shape and static configuration.
 
@@ -233,30 +251,16 @@ def _run(preds, targets, mask, sample_weight, thr, *, kind, task, num_classes, a
     p = _problems(preds, targets, task, num_classes, from_logits, mask, sample_weight, ignore_index, micro)
     if lower_is_positive:
         p = p._replace(scores=-p.scores)
+    opts = dict(task=task, average=average, lower_is_positive=lower_is_positive)
     if thr is not None:
         if lower_is_positive:
             thr = -thr[::-1]      # evenly spaced stays evenly spaced: the bucket arithmetic stays exact
-        state = _binned.histogram(p, thr, evenly)
-        if kind == "auroc":
-            return _binned.binned_auroc(state, average, task)
-        if kind == "ap":
-            return _binned.binned_average_precision(state, average, task)
-        if kind == "roc":
-            return binned_roc_result(state, thr, task=task, average=average, lower_is_positive=lower_is_positive)
-        return binned_pr_result(state, thr, task=task, average=average, lower_is_positive=lower_is_positive)
+        return spec.binned(_binned.histogram(p, thr, evenly), thr, **opts)
     c = _exact.sorted_counts(p.scores, p.labels, p.weights, unit_weights=sample_weight is None)
     # The per-class support by a plain sum, not c.n_pos: on the NumPy backend that would run the
     # per-element kernel (a second sort) just for "weighted" averaging.
     support = jnp.sum(jnp.where(p.labels != 0, p.weights, 0), axis=-1)
-    if kind == "auroc":
-        return _format.reduce_classes(_exact.auroc_from_counts(c), support, average, task)
-    if kind == "ap":
-        return _format.reduce_classes(_exact.average_precision_from_counts(c), support, average, task)
-    if kind == "roc":
-        out = _exact_roc(c, task, average)
-    else:
-        out = _exact_pr(c, task, average)
-    return out._replace(thresholds=_negate(out.thresholds)) if lower_is_positive else out
+    return spec.exact(c, support, **opts)
 
 
 def _negate(th):
@@ -287,10 +291,10 @@ def binned_pr_result(state: _binned.BinnedState, thr: jax.Array, *, task: str, a
     return PrecisionRecallCurve(*_squeeze(task, average, pr, rc, th, jnp.ones(pr.shape, bool)))
 
 
-def _call(kind, preds, targets, *, task, num_classes, thresholds, average, from_logits, lower_is_positive, mask,
+def _call(spec: CurveSpec, preds, targets, *, task, num_classes, thresholds, average, from_logits, lower_is_positive, mask,
           sample_weight, ignore_index):
     task = _format.check_task(task)
-    if kind in ("roc", "pr"):
+    if spec.is_curve:
         average = _curve_average(average, task)
     else:
         average = _format.check_curve_average(average) if task != "binary" else "macro"
@@ -305,7 +309,7 @@ def _call(kind, preds, targets, *, task, num_classes, thresholds, average, from_
     targets = _checks.as_array(targets, "targets")
     mask = _checks.as_optional_array(mask, "mask")
     sample_weight = _checks.as_optional_array(sample_weight, "sample_weight")
-    return _run(preds, targets, mask, sample_weight, thr, kind=kind, task=task, num_classes=num_classes,
+    return _run(preds, targets, mask, sample_weight, thr, spec=spec, task=task, num_classes=num_classes,
                 average=average, from_logits=from_logits, lower_is_positive=lower_is_positive,
                 ignore_index=ignore_index, evenly=evenly)
 
@@ -416,8 +420,7 @@ class _Curve(Metric):
         return self.dtype or "float32"
 
     def state_key(self) -> Hashable:
-        kind = "binned" if self.thresholds is not None else "exact"
-        return (kind, self.task, self.num_classes, self.thresholds, self.capacity, self.from_logits,
+        return ("curve buffer" if self.thresholds is None else "curve histogram", self.task, self.num_classes, self.thresholds, self.capacity, self.from_logits,
                 self.lower_is_positive, self.ignore_index, self._float)
 
     def _thr(self) -> jax.Array:

@@ -13,9 +13,25 @@ import jax
 
 from maskjax.metrics._streaming import State
 from maskjax.metrics.curves import _binned
-from maskjax.metrics.curves._common import (PrecisionRecallCurve, _Curve, _call, _kw, binned_pr_result, object_curve_average)
+from maskjax.metrics import _format
+from maskjax.metrics.curves import _exact
+from maskjax.metrics.curves._common import (CurveSpec, PrecisionRecallCurve, _Curve, _call, _kw, binned_pr_result,
+                                             exact_pr, object_curve_average)
 
 __all__ = ["precision_recall_curve", "average_precision", "PRCurve", "AveragePrecision"]
+
+
+def _ap_exact(c, support, *, task, average, lower_is_positive):
+    """Step-wise AP per class (:func:`~maskjax.metrics.curves._exact.average_precision_from_counts`), averaged."""
+    return _format.reduce_classes(_exact.average_precision_from_counts(c), support, average, task)
+
+
+def _ap_binned(state, thr, *, task, average, lower_is_positive):
+    return _binned.binned_average_precision(state, average, task)
+
+
+PR_SPEC = CurveSpec(exact=exact_pr, binned=binned_pr_result, is_curve=True)
+AP_SPEC = CurveSpec(exact=_ap_exact, binned=_ap_binned, is_curve=False)
 
 
 def precision_recall_curve(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
@@ -54,7 +70,7 @@ def precision_recall_curve(preds: Any, targets: Any, *, task: str = "binary", nu
       >>> [[round(v, 3) for v in x.tolist()] for x in c.trim()]
       [[0.5, 0.667, 0.5, 1.0, 1.0], [1.0, 1.0, 0.5, 0.5, 0.0], [0.1, 0.35, 0.4, 0.8]]
     """
-    return _call("pr", **_kw(locals()))
+    return _call(PR_SPEC, **_kw(locals()))
 
 
 def average_precision(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
@@ -93,7 +109,7 @@ def average_precision(preds: Any, targets: Any, *, task: str = "binary", num_cla
       >>> round(float(average_precision(jnp.array([.1, .4, .35, .8]), jnp.array([0, 0, 1, 1]))), 4)
       0.8333
     """
-    return _call("ap", **_kw(locals()))
+    return _call(AP_SPEC, **_kw(locals()))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -14,9 +14,25 @@ import jax
 
 from maskjax.metrics._streaming import State
 from maskjax.metrics.curves import _binned
-from maskjax.metrics.curves._common import (RocCurve, _Curve, _call, _kw, binned_roc_result, object_curve_average)
+from maskjax.metrics import _format
+from maskjax.metrics.curves import _exact
+from maskjax.metrics.curves._common import (CurveSpec, RocCurve, _Curve, _call, _kw, binned_roc_result, exact_roc,
+                                             object_curve_average)
 
 __all__ = ["roc_curve", "auroc", "ROC", "AUROC"]
+
+
+def _auroc_exact(c, support, *, task, average, lower_is_positive):
+    """Trapezoidal AUROC per class (:func:`~maskjax.metrics.curves._exact.auroc_from_counts`), averaged."""
+    return _format.reduce_classes(_exact.auroc_from_counts(c), support, average, task)
+
+
+def _auroc_binned(state, thr, *, task, average, lower_is_positive):
+    return _binned.binned_auroc(state, average, task)
+
+
+ROC_SPEC = CurveSpec(exact=exact_roc, binned=binned_roc_result, is_curve=True)
+AUROC_SPEC = CurveSpec(exact=_auroc_exact, binned=_auroc_binned, is_curve=False)
 
 
 def roc_curve(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
@@ -56,7 +72,7 @@ def roc_curve(preds: Any, targets: Any, *, task: str = "binary", num_classes: in
       >>> [x.tolist() for x in c.trim()]
       [[0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0], [inf, 0.800000011920929, 0.4000000059604645, 0.3499999940395355, 0.10000000149011612]]
     """
-    return _call("roc", **_kw(locals()))
+    return _call(ROC_SPEC, **_kw(locals()))
 
 
 def auroc(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
@@ -95,7 +111,7 @@ def auroc(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | 
       >>> float(auroc(jnp.array([.1, .4, .35, .8]), jnp.array([0, 0, 1, 1]), thresholds=5))
       0.875
     """
-    return _call("auroc", **_kw(locals()))
+    return _call(AUROC_SPEC, **_kw(locals()))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
