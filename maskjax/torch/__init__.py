@@ -1,15 +1,29 @@
-"""PyTorch adapter: tensors in, tensors out, on the tensors' device. No maths.
+"""PyTorch front: torch's conventions, tensors in, tensors out on the tensors' device. No maths.
 
-* :func:`to_jax` / :func:`from_jax` — zero-copy through DLPack where the data
-  allows (see :func:`to_jax` for what copies: non-contiguous tensors, int64
-  labels with x64 off — range-checked and cast to int32 —, misaligned slices);
-  :func:`copy_reason` says in advance.
+torch conventions, explicitly: losses take **logits** (``from_logits=True``);
+the **class axis is 1** for ``[N, C, d...]`` in losses and metrics (as
+``F.cross_entropy`` and torchmetrics); **int64** labels (range-checked, never
+wrapped); ``cross_entropy`` ignores **-100** as torch does.
+
 * :mod:`maskjax.torch.losses` — every core loss as a differentiable torch
-  function (backward by ``jax.vjp``); :func:`wrap_loss` for your own.
+  function (the gradient JAX computes with the value flows back into the torch
+  graph); :func:`wrap_loss` for your own JAX loss.
 * :mod:`maskjax.torch.metrics` — every core metric; streaming metric classes
-  as stateful :class:`Metric` wrappers (``update`` / ``compute`` / ``reset``).
+  as thread-safe stateful :class:`Metric` wrappers (``update`` / ``compute`` /
+  ``reset``).
+* **Shape buckets** (on by default): non-class axes are padded to a few sizes
+  (powers of two and 1.5×) with the padding masked, so a dynamic-padding loop
+  compiles a handful of programs; results are unchanged.
+  ``mt.set_buckets(None)`` (or ``"pow2"``), ``with mt.buckets(None): ...``, or
+  the environment variable ``MASKJAX_BUCKETS=off`` switch them.
+* **torch.compile**: losses, one-tensor metrics and metric updates run as
+  opaque ``torch.library`` custom ops (``maskjax::call``,
+  ``maskjax::metric_update_``) with fake implementations and autograd
+  registered; ``fullgraph=True`` works.
+* :func:`to_jax` / :func:`from_jax` — zero-copy through DLPack where the data
+  allows; :func:`copy_reason` says in advance.
 
-Import on demand: ``import maskjax.torch as mt``.
+Install: ``pip install "maskjax[torch]"``. Import on demand: ``import maskjax.torch as mt``.
 
 Example:
   >>> import torch, maskjax, maskjax.torch as mt
@@ -19,10 +33,37 @@ Example:
   tensor(2.3333)
 """
 
-from maskjax.torch._convert import copy_reason, from_jax, to_jax
-from maskjax.torch._stateful import Metric
-from maskjax.torch._wrap import wrap_loss, wrap_metric
-from maskjax.torch import losses, metrics  # noqa: E402  (after the helpers they use)
+try:
+    import torch as _torch  # noqa: F401
+except ImportError as _err:  # pragma: no cover - exercised in a subprocess by the tests
+    raise ImportError(
+        'maskjax.torch needs PyTorch, which is not installed. Install it with: pip install "maskjax[torch]" '
+        "(or pip install torch)."
+    ) from _err
 
-__all__ = ["to_jax", "from_jax", "copy_reason", "wrap_loss", "wrap_metric", "Metric",
-           "losses", "metrics"]
+from maskjax._buckets import current_policy as bucket_policy
+from maskjax._buckets import policy_scope as buckets
+from maskjax._buckets import set_policy as set_buckets
+from maskjax.torch._convert import copy_reason
+from maskjax.torch._convert import from_jax
+from maskjax.torch._convert import to_jax
+from maskjax.torch._stateful import Metric
+from maskjax.torch._wrap import wrap_loss
+from maskjax.torch._wrap import wrap_metric
+from maskjax.torch import _ops  # noqa: F401  (registers the torch.compile custom ops)
+from maskjax.torch import losses  # noqa: E402
+from maskjax.torch import metrics  # noqa: E402
+
+__all__ = [
+    "Metric",
+    "bucket_policy",
+    "buckets",
+    "copy_reason",
+    "from_jax",
+    "losses",
+    "metrics",
+    "set_buckets",
+    "to_jax",
+    "wrap_loss",
+    "wrap_metric",
+]

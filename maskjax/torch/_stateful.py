@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
 import jax
 import torch
 
-from maskjax import _interop
+from maskjax.torch import _front
 from maskjax.torch._convert import from_jax, to_jax
-from maskjax.torch._wrap import _first_tensor, _is_data, tree_from_jax
 
 _PROTOCOL = ("init", "update", "merge", "compute")
+# Streaming classes whose update provably ignores padding (tests/torch/test_buckets.py).
+BUCKETED = frozenset({"Accuracy", "Precision", "Recall", "F1Score", "FBetaScore", "Specificity",
+                      "JaccardIndex", "DiceScore", "HammingDistance", "StatScores", "BalancedAccuracy",
+                      "MatthewsCorrCoef", "CohenKappa", "ConfusionMatrix", "ExactMatch"})
+ELEMENTWISE = frozenset({"Mean", "Sum"})
+RANKING = frozenset({"PrecisionAtK", "RecallAtK"})
 
 
 def check_protocol(metric: Any) -> None:
@@ -23,6 +29,37 @@ def check_protocol(metric: Any) -> None:
             f"expected a maskjax streaming metric object with init(), update(state, preds, "
             f"targets, **kw), merge(a, b) and compute(state) (e.g. "
             f"maskjax.metrics.F1Score(...)), got {metric!r} (missing: {missing or 'an instance'}).")
+
+
+def _spec_of(metric: Any) -> _front.Spec:
+    try:
+        return _cached_spec(metric)
+    except TypeError:  # an unhashable metric object: its own spec
+        return _new_spec(metric)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_spec(metric: Any) -> _front.Spec:
+    return _new_spec(metric)
+
+
+def _new_spec(metric: Any) -> _front.Spec:
+    cls = type(metric).__name__
+    if cls in ELEMENTWISE:
+        layout, bucket = "elementwise", True
+    elif cls in RANKING:
+        layout, bucket = "metric", False
+    elif hasattr(metric, "task"):
+        layout, bucket = "metric", cls in BUCKETED
+    else:
+        layout, bucket = None, False
+    return _front.make_spec(metric.update, f"{cls}@{id(metric)}", "metric", layout, bucket,
+                            task=getattr(metric, "task", None), ranking=cls in RANKING)
+
+
+@functools.lru_cache(maxsize=256)
+def _jitted(fn):
+    return jax.jit(fn)
 
 
 class Metric(torch.nn.Module):
@@ -37,12 +74,28 @@ class Metric(torch.nn.Module):
     ``metric(preds, targets)`` (``forward``) returns the batch's value and
     accumulates, as in torchmetrics.
 
+    torch conventions: scores ``[N, C, d...]`` have their class axis at
+    ``axis=1`` (moved last for the core, a layout change); int64 labels are
+    range-checked and narrowed. Shape buckets (:mod:`maskjax._buckets`) pad
+    the non-class axes of confusion metrics and ``Mean`` / ``Sum`` so
+    dynamic shapes compile a handful of programs; results are unchanged.
+
+    Safe to share between threads: updates of one wrapper are serialised by a
+    lock (no count is lost). ``update`` returns once the batch has been read:
+    writing into the input tensors afterwards does not change the state (CPU:
+    the update has finished; CUDA: the inputs are copied on torch's stream,
+    which orders the copy before any later write, with no host sync).
+
+    Inside ``torch.compile`` an update is one opaque custom op
+    (``maskjax::metric_update_``): no graph break.
+
     It is an ``nn.Module`` so it can live on a ``LightningModule``; the state
     follows the inputs' device. Across processes, :meth:`sync` all-reduces the
     state by summation (states are additive, so this is exact).
 
     Args:
       metric: the core metric object (e.g. ``maskjax.metrics.F1Score(...)``).
+      axis: the class axis of ``[N, C, d...]`` scores (torch: 1).
 
     Example:
       >>> import dataclasses, torch, maskjax, maskjax.torch as mt
@@ -65,27 +118,66 @@ class Metric(torch.nn.Module):
       tensor(4.)
     """
 
-    def __init__(self, metric: Any):
+    def __init__(self, metric: Any, *, axis: int = 1):
         super().__init__()
         check_protocol(metric)
         self.metric = metric
+        self.axis = axis
+        self._spec = _spec_of(metric)
+        self._lock = threading.RLock()
         self._like: torch.Tensor | None = None
         self._updates = 0
-        self.state = metric.init()
+        self._state = metric.init()
+        from maskjax.torch import _ops
+        self._handle = _ops.register_handle(self)
+        self.register_buffer("_token", torch.zeros((), dtype=torch.int64), persistent=False)
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def state(self) -> Any:
+        """The accumulated core state (a pytree of JAX arrays)."""
+        return self._state
+
+    @state.setter
+    def state(self, value: Any) -> None:
+        with self._lock:
+            self._state = value
 
     # -- the torchmetrics surface -------------------------------------------------------
     def reset(self) -> None:
         """Back to the empty state."""
-        self.state = self.metric.init()
-        self._updates = 0
+        with self._lock:
+            self._state = self.metric.init()
+            self._updates = 0
 
     def _batch(self, state: Any, args: tuple, kwargs: dict) -> Any:
-        call = _interop.Call(self.metric.update, args, kwargs, _is_data)
-        leaves = [to_jax(x, name=n) for x, n in zip(call.leaves, call.names)]
-        like = _first_tensor(call.leaves)
-        if like is not None:
+        """``metric.update(state, *args, **kwargs)`` on torch inputs (jitted, bucketed)."""
+        spec = self._spec
+        if spec.layout == "metric":
+            kwargs = {**kwargs, "axis": self.axis}
+        leaves, tmpl, names = _front.split(args, kwargs)
+        like = _front.first_tensor(leaves)
+        if like is not None and (self._like is None or self._like.device != like.device):
             self._like = torch.empty(0, device=like.device)
-        return run_update(call, state, leaves)
+        if like is not None and like.device.type == "cuda":
+            # a copy on torch's stream: later in-place writes cannot reach what JAX reads
+            leaves = [x.detach().clone() if isinstance(x, torch.Tensor) else x for x in leaves]
+        policy = _front._buckets.current_policy() if spec.bucket else None
+        plan = _front.bucket_plan(spec, leaves, tmpl, names, policy) if policy is not None else None
+        if plan is not None:
+            leaves = plan[0]
+        jleaves = _front._convert_all(leaves, tmpl, names)
+        if plan is not None:
+            jleaves.insert(0, plan[1])
+        return _front.run_program(spec, tmpl, names, plan is not None, [state, *jleaves], stateful=True)
+
+    def _accumulate(self, args: tuple, kwargs: dict) -> None:
+        with self._lock:
+            new = self._batch(self._state, args, kwargs)
+            if self._like is None or self._like.device.type == "cpu":
+                jax.block_until_ready(new)  # the inputs have been read: in-place writes are safe
+            self._state = new
+            self._updates += 1
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Accumulate a batch: the core ``update``'s arguments minus the state.
@@ -93,25 +185,46 @@ class Metric(torch.nn.Module):
         Tensors (positional or keyword), NumPy and JAX arrays are data;
         other values are static options.
         """
-        self.state = self._batch(self.state, args, kwargs)
-        self._updates += 1
+        if torch.compiler.is_compiling():
+            from maskjax.torch import _ops
+            return _ops.compiled_update(self, args, kwargs)
+        self._accumulate(args, kwargs)
+        return None
 
+    @torch.compiler.disable
     def compute(self) -> Any:
         """The metric over everything accumulated since the last reset, as tensors."""
-        return tree_from_jax(self.metric.compute(self.state), self._like)
+        with self._lock:
+            state = self._state
+        return _front.tree_out(self._compute(state), self._like)
 
+    def _compute(self, state: Any) -> Any:
+        try:
+            return _jitted(self.metric.compute)(state)
+        except TypeError:  # unhashable metric
+            return self.metric.compute(state)
+
+    def _merge(self, a: Any, b: Any) -> Any:
+        try:
+            return _jitted(self.metric.merge)(a, b)
+        except TypeError:
+            return self.metric.merge(a, b)
+
+    @torch.compiler.disable
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Accumulate the batch and return the metric of this batch alone."""
         batch = self._batch(self.metric.init(), args, kwargs)
-        self.state = self.metric.merge(self.state, batch)
-        self._updates += 1
-        return tree_from_jax(self.metric.compute(batch), self._like)
+        with self._lock:
+            self._state = self._merge(self._state, batch)
+            self._updates += 1
+        return _front.tree_out(self._compute(batch), self._like)
 
     # -- extras ----------------------------------------------------------------------------
     def merge_state(self, other: "Metric | Any") -> None:
         """Add another wrapper's (or a raw) state into this one."""
         state = other.state if isinstance(other, Metric) else other
-        self.state = self.metric.merge(self.state, state)
+        with self._lock:
+            self._state = self._merge(self._state, state)
 
     def sync(self, group: Any = None) -> None:
         """All-reduce the state across ``torch.distributed`` processes (sum: exact)."""
@@ -119,54 +232,29 @@ class Metric(torch.nn.Module):
 
         if not (dist.is_available() and dist.is_initialized()):
             return
+
         def reduce_leaf(x):
             t = from_jax(x, self._like, copy=True)
             dist.all_reduce(t, op=dist.ReduceOp.SUM, group=group)
             return to_jax(t)
-        self.state = jax.tree_util.tree_map(reduce_leaf, self.state)
+        with self._lock:
+            self._state = jax.tree_util.tree_map(reduce_leaf, self._state)
 
     @property
     def update_count(self) -> int:
+        """Number of batches accumulated since the last reset."""
         return self._updates
 
     def extra_repr(self) -> str:
         return repr(self.metric)
 
 
-def run_update(call: _interop.Call, state: Any, leaves: list) -> Any:
-    """``metric.update(state, *args, **kwargs)`` under a jit cached per static options."""
-    key = (call.fn, call.args_t, call.kwargs_t, len(leaves))
-    try:
-        program = _update_program(*key) if call.hashable else None
-    except TypeError:  # an unhashable metric object
-        program = None
-    if program is not None and key not in _interop._EAGER_ONLY:
-        try:
-            return program(state, *leaves)
-        except _interop._TRACING_ERRORS:
-            _interop._EAGER_ONLY.add(key)
-    args, kwargs = call.bind(leaves)
-    return call.fn(state, *args, **kwargs)
-
-
-@functools.lru_cache(maxsize=256)
-def _update_program(fn, args_t, kwargs_t, n):
-    del n
-
-    def run(state, *leaves):
-        args = tuple(_interop._fill(a, leaves) for a in args_t)
-        kwargs = {k: _interop._fill(v, leaves) for k, v in kwargs_t}
-        return fn(state, *args, **kwargs)
-    return jax.jit(run)
-
-
 def stateful_class(cls: type, public: str) -> type:
     """``maskjax.torch.metrics.X(**config)`` = ``Metric(maskjax.metrics.X(**config))``."""
-    def __init__(self, *args, **kwargs):
-        Metric.__init__(self, cls(*args, **kwargs))
+    def __init__(self, *args, axis: int = 1, **kwargs):
+        Metric.__init__(self, cls(*args, **kwargs), axis=axis)
 
     doc = (f"Stateful PyTorch front of :class:`{public}`: ``{cls.__name__}(**config)`` builds\n"
            f"the core metric and wraps it in :class:`maskjax.torch.Metric` (update / compute /\n"
            f"reset / forward). No maths here.\n")
     return type(cls.__name__, (Metric,), {"__init__": __init__, "__doc__": doc})
-

@@ -21,6 +21,20 @@ def _torch(x):
     return torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else x
 
 
+# Losses whose class axis is 1 in the torch front (the core's is last): inputs are given in the torch
+# layout [N, C, d...]; the expected values (the core on the class-last layout) are unchanged.
+CLASS_AXIS_LOSSES = {"cross_entropy", "multi_positive_cross_entropy", "cosine_similarity_loss",
+                     "dice_loss", "jaccard_loss", "tversky_loss"}
+
+
+def _torch_layout(name, args):
+    """The case's arrays in torch's layout: class axis moved from last to 1 (only for ndim > 2)."""
+    if name not in CLASS_AXIS_LOSSES or np.ndim(args[0]) <= 2:
+        return args
+    nd = np.ndim(args[0])
+    return tuple(np.moveaxis(a, -1, 1) if np.ndim(a) == nd else a for a in args)
+
+
 def _case(table, name, seed=0):
     if name not in table:
         pytest.skip(f"no example inputs for {name}: add a case to tests/oracles/interop.py")
@@ -62,13 +76,15 @@ def test_every_loss_matches_core_value_and_gradient(name):
     static_kw = {k: v for k, v in kwargs.items() if not isinstance(v, np.ndarray)}
     want, want_grad = _reference(functools.partial(core, **static_kw))(
         jnp.asarray(args[0]), tuple(jnp.asarray(a) for a in args[1:]), array_kw)
-    preds = _torch(args[0]).clone().requires_grad_(True)
+    t_args = _torch_layout(name, args)
+    preds = _torch(t_args[0]).clone().requires_grad_(True)
     t_kwargs = {k: _torch(v) for k, v in kwargs.items()}
-    got = getattr(mt.losses, name)(preds, *[_torch(a) for a in args[1:]], **t_kwargs)
+    got = getattr(mt.losses, name)(preds, *[_torch(a) for a in t_args[1:]], **t_kwargs)
     assert isinstance(got, torch.Tensor) and got.requires_grad and got.shape == ()
     np.testing.assert_allclose(got.detach().numpy(), np.asarray(want), rtol=1e-5, atol=1e-6)
     got.backward()
-    np.testing.assert_allclose(preds.grad.numpy(), np.asarray(want_grad), rtol=1e-5, atol=1e-6)
+    grad = preds.grad.numpy() if t_args is args else np.moveaxis(preds.grad.numpy(), 1, -1)
+    np.testing.assert_allclose(grad, np.asarray(want_grad), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["cross_entropy", "binary_cross_entropy", "mean_squared_error"])
@@ -233,15 +249,16 @@ def test_stateful_collection_and_merge():
 
 
 def test_stateful_update_does_not_retrace():
+    # (moved from a cache-info count to a compile counter: the program cache now lives in _front)
+    from tests.torch._counting import count_compiles
+
     m = mt.metrics.Sum()
     m.update(torch.ones(4))
-    sizes = {}
     for _ in range(3):
         m.update(torch.ones(4))
-    from maskjax.torch import _stateful
-    sizes = _stateful._update_program.cache_info()
-    m.update(torch.ones(4))
-    assert _stateful._update_program.cache_info().misses == sizes.misses
+    with count_compiles() as compiles:
+        m.update(torch.ones(4))
+    assert compiles.n == 0
     assert m.compute().item() == 20.0
 
 
@@ -269,8 +286,21 @@ def test_numpy_inputs_go_through_the_torch_front():
 
 def test_interop_module_has_no_maths():
     # the adapters delegate: no jnp maths calls in their sources beyond conversions
+    # (code only: the generated wrappers copy the core's docstrings, which name the maths)
+    import ast
     import pathlib
     root = pathlib.Path(mt.__file__).parent
-    src = "".join(p.read_text() for p in root.glob("*.py"))
+    src = "".join(_code_without_docstrings(p.read_text()) for p in root.glob("*.py"))
     for op in ("jnp.sum", "jnp.mean", "jnp.log", "softmax", "sigmoid"):
         assert op not in src.replace(">>> ", "#"), op
+
+
+def _code_without_docstrings(text):
+    import ast
+    tree = ast.parse(text)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(
+                getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
+            body[0] = ast.Pass()
+    return ast.unparse(tree)

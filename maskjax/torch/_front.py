@@ -1,0 +1,576 @@
+"""The torch front's call path: layout, shape buckets, conversion, cached programs, autograd.
+
+One call of a ``maskjax.torch`` loss or metric:
+
+1. split the arguments into data leaves (tensors, arrays) and static options
+   (a hashable template: the jit cache key);
+2. (buckets on) pad the non-class axes of ``preds`` / ``targets`` / ``mask`` /
+   ``sample_weight`` in torch (``F.pad``, differentiable) up to their bucket
+   sizes (:mod:`maskjax._buckets`); the program ANDs the mask with the real
+   elements, so the core sees a handful of shapes and gives the unpadded result;
+3. convert: CPU tensors go in as NumPy views (jit's C++ dispatch takes them
+   without a Python DLPack round trip); int64 labels are range-checked
+   (``aminmax``) and narrowed by JAX; other devices / dtypes go through
+   :func:`maskjax.torch.to_jax` (DLPack);
+4. run the program cached for (function, options, bucket flag, mode):
+   ``forward``, ``value_and_grad`` (scalar losses: gradient computed with the
+   value in one program; backward is ``grad_output * saved_grad``), or
+   ``vjp`` (non-scalar outputs);
+5. convert back (small CPU results by a NumPy copy, others through DLPack),
+   and slice padded ``reduction="none"`` outputs back to the real shape in
+   torch (so autograd un-pads the gradient).
+
+Layout (the torch conventions, done here as a layout change, never maths):
+losses take the core's ``axis=`` (the front's default is 1); metrics move the
+class axis of ``[N, C, d...]`` scores (``task="multiclass"`` / ``"multilabel"``)
+to the last position, where the core expects it, inside the program.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from maskjax import _buckets, _interop
+from maskjax.torch._convert import from_jax, to_jax
+
+# CPU tensors of these dtypes enter as NumPy views (jit's C++ fast path); int64 after a range check.
+_NUMPY_IN = frozenset({torch.float32, torch.float16, torch.int32, torch.int16, torch.int8, torch.uint8,
+                       torch.bool, torch.float64, torch.int64})
+_NUMPY_OUT = frozenset({np.dtype(np.float32), np.dtype(np.int32), np.dtype(np.bool_), np.dtype(np.float16),
+                        np.dtype(np.uint32), np.dtype(np.int8), np.dtype(np.uint8)})
+SMALL_OUT = 1 << 14  # elements: smaller CPU results are copied out (cheaper than a DLPack export)
+_PADDED = ("preds", "targets", "mask", "sample_weight")
+_PER_CLASS = ("class_weight", "pos_weight")
+_BUCKET_REDUCTIONS = ("mean", "sum", "none")
+_MOVE_TASKS = ("multiclass", "multilabel")
+
+
+class Spec:
+    """How the torch front lays out one core function (hashed by identity).
+
+    Attributes:
+      fn: the core function (or a streaming object's ``update``).
+      name: public name, for messages.
+      layout: ``"class"`` (class axis given by the ``axis`` option, e.g.
+        ``cross_entropy``), ``"elementwise"`` (every element of ``preds``),
+        ``"metric"`` (confusion metrics: class axis of scores moved last), or
+        ``None`` (no layout change and no buckets).
+      bucket: whether shape buckets apply (the result provably does not depend
+        on padding: tested in tests/torch/test_buckets.py).
+      task: the core default of ``task`` (metrics), or ``None``.
+      ranking: ``preds`` and ``targets`` both ``[N, C]`` (precision_at_k).
+      kind: ``"loss"`` (differentiable) or ``"metric"`` (inputs detached).
+    """
+
+    __slots__ = ("fn", "name", "layout", "bucket", "task", "ranking", "kind", "__weakref__")
+
+    def __init__(self, fn: Callable, name: str, layout: str | None, bucket: bool,
+                 task: str | None = None, ranking: bool = False, kind: str = "loss"):
+        self.fn, self.name, self.layout, self.bucket = fn, name, layout, bucket
+        self.task, self.ranking, self.kind = task, ranking, kind
+
+    def __repr__(self):
+        return f"Spec({self.name})"
+
+
+class _Slot:
+    __slots__ = ("i",)
+
+    def __init__(self, i):
+        self.i = i
+
+    def __repr__(self):
+        return f"<leaf {self.i}>"
+
+
+_SLOTS = [_Slot(i) for i in range(64)]
+
+
+def _is_leaf(v: Any) -> bool:
+    return isinstance(v, (torch.Tensor, np.ndarray, jax.Array, jax.ShapeDtypeStruct))
+
+
+def split(args: tuple, kwargs: dict) -> tuple[list, tuple, tuple]:
+    """``(leaves, template, names)``: data leaves, the static template, kwarg names."""
+    leaves: list = []
+    tmpl: list = []
+    for v in (*args, *kwargs.values()):
+        if v is None or v.__class__ in (str, bool, int, float):
+            tmpl.append(v)
+            continue
+        if isinstance(v, (list, tuple)) and v and all(isinstance(x, (int, float, bool, np.number)) for x in v):
+            v = np.asarray(v)
+        if _is_leaf(v):
+            tmpl.append(_SLOTS[len(leaves)] if len(leaves) < 64 else _Slot(len(leaves)))
+            leaves.append(v)
+        else:
+            tmpl.append(v)
+    return leaves, tuple(tmpl), tuple(kwargs)
+
+
+# ------------------------------------------------------------------------------ conversion
+
+
+def to_jax_fast(t: Any, name: str) -> Any:
+    """One leaf on its way in: a NumPy view for common CPU tensors, else :func:`to_jax`."""
+    if isinstance(t, torch.Tensor):
+        if t.device.type == "cpu" and t.dtype in _NUMPY_IN and t.layout == torch.strided:
+            if t.requires_grad:
+                t = t.detach()
+            if not t.is_contiguous():
+                t = t.contiguous()
+            dt = t.dtype
+            if dt is torch.int64 and not _interop.x64_enabled():
+                if t.numel():
+                    lo, hi = torch.aminmax(t)
+                    lo, hi = int(lo), int(hi)
+                    if lo < -(2**31) or hi >= 2**31:
+                        _interop.check_int32_range(lo, hi, name)
+                return t.to(torch.int32).numpy()
+            if dt is torch.float64 and not _interop.x64_enabled():
+                return t.to(torch.float32).numpy()
+            return t.numpy()
+        return to_jax(t, name=name)
+    if isinstance(t, jax.Array):
+        return t
+    return _interop.to_jax(t, name=name)
+
+
+def from_jax_fast(a: Any, like: torch.Tensor | None) -> torch.Tensor:
+    """One result on its way out (a small CPU result is copied; otherwise DLPack)."""
+    if (like is None or like.device.type == "cpu") and a.size <= SMALL_OUT and a.dtype in _NUMPY_OUT:
+        return torch.from_numpy(np.array(a))
+    return from_jax(a, like)
+
+
+def tree_out(tree: Any, like: torch.Tensor | None) -> Any:
+    if isinstance(tree, jax.Array):
+        return from_jax_fast(tree, like)
+    return jax.tree_util.tree_map(lambda x: from_jax_fast(x, like) if isinstance(x, jax.Array) else x, tree)
+
+
+def first_tensor(values) -> torch.Tensor | None:
+    for v in values:
+        if isinstance(v, torch.Tensor):
+            return v
+    return None
+
+
+# ------------------------------------------------------------------------------ layout
+
+
+def _norm_axis(axis: Any, ndim: int, name: str = "axis") -> int:
+    if not isinstance(axis, int) or isinstance(axis, bool) or not -ndim <= axis < ndim:
+        raise ValueError(f"`{name}` must be an int in [-{ndim}, {ndim}) for inputs of {ndim} dims, got {axis!r}.")
+    return axis % ndim
+
+
+def _is_scores(x: Any) -> bool:
+    dt = x.dtype
+    if isinstance(dt, torch.dtype):
+        return dt.is_floating_point
+    return jnp.issubdtype(dt, jnp.floating)
+
+
+def metric_class_axis(spec: Spec, preds: Any, targets: Any, kw: dict) -> tuple[int | None, bool]:
+    """``(class axis of preds or None, whether targets has it too)`` in the torch layout."""
+    ndim = len(preds.shape)
+    if ndim < 2:
+        return None, False
+    if spec.ranking:
+        return _norm_axis(kw.get("axis", 1), ndim), True
+    task = kw.get("task", spec.task)
+    if task == "multilabel":
+        return _norm_axis(kw.get("axis", 1), ndim), True
+    if task == "multiclass" and _is_scores(preds):
+        return _norm_axis(kw.get("axis", 1), ndim), False
+    return None, False
+
+
+def class_last(spec: Spec, preds: Any, targets: Any, kw: dict) -> tuple[Any, Any]:
+    """Move the class axis of ``[N, C, d...]`` inputs last (inside the program: a transpose)."""
+    axis, both = metric_class_axis(spec, preds, targets, kw)
+    if axis is None or axis == preds.ndim - 1:
+        return preds, targets
+    preds = jnp.moveaxis(preds, axis, -1)
+    if both and targets is not None and targets.ndim == preds.ndim:
+        targets = jnp.moveaxis(targets, axis, -1)
+    return preds, targets
+
+
+def _element_shape(spec: Spec, preds: Any, targets: Any, kw: dict) -> tuple:
+    """The element shape the core masks over (inside the program, core layout)."""
+    if spec.layout == "class":
+        shape = list(preds.shape)
+        if len(shape) >= 2:
+            del shape[_norm_axis(kw.get("axis", -1), len(shape))]
+        return tuple(shape)
+    if spec.layout == "elementwise":
+        return tuple(preds.shape)
+    return tuple(targets.shape)
+
+
+def bucket_plan(spec: Spec, leaves: list, tmpl: tuple, names: tuple, policy: str):
+    """``(padded leaves, sizes, real shape)`` or ``None`` when this call is not bucketed.
+
+    Pads in torch (``F.pad``: differentiable, so gradients un-pad themselves).
+    Any shape the plan does not recognise (broadcast targets, a mask wider
+    than the elements …) is left unbucketed: the core then checks it and raises
+    its own message.
+    """
+    n_args = len(tmpl) - len(names)
+    kw = dict(zip(names, tmpl[n_args:]))
+    if kw.get("reduction", "mean") not in _BUCKET_REDUCTIONS:
+        return None
+    pos = {}
+    for i, v in enumerate(tmpl[:n_args]):
+        if i < 2 and v.__class__ is _Slot:
+            pos[("preds", "targets")[i]] = v.i
+    for k in _PADDED[2:]:
+        v = kw.get(k)
+        if v.__class__ is _Slot:
+            pos[k] = v.i
+    if "preds" not in pos:
+        return None
+    preds = leaves[pos["preds"]]
+    targets = leaves[pos["targets"]] if "targets" in pos else None
+    if not isinstance(preds, torch.Tensor) or preds.ndim == 0:
+        return None
+    shape = tuple(preds.shape)
+    ndim = len(shape)
+    if spec.layout == "class":
+        if ndim < 2:
+            return None
+        a = _norm_axis(kw.get("axis", -1), ndim)
+        pred_axes = tuple(i for i in range(ndim) if i != a)
+        elem = tuple(shape[i] for i in pred_axes)
+        if targets is not None:
+            if tuple(targets.shape) == shape:
+                tgt_axes = pred_axes
+            elif tuple(targets.shape) == elem:
+                tgt_axes = tuple(range(len(elem)))
+            else:
+                return None
+        real_elem = elem
+        elem_axes_in_preds = pred_axes
+    elif spec.layout == "elementwise":
+        keep_last = ndim >= 2 and any(kw.get(k) is not None for k in _PER_CLASS)
+        pred_axes = tuple(range(ndim - 1 if keep_last else ndim))
+        if targets is not None and tuple(targets.shape) != shape:
+            return None
+        tgt_axes = pred_axes
+        real_elem = shape
+        elem_axes_in_preds = tuple(range(ndim))
+    else:  # metric
+        if targets is None:
+            return None
+        c, both = metric_class_axis(spec, preds, targets, kw)
+        pred_axes = tuple(i for i in range(ndim) if i != c)
+        if both:
+            if tuple(targets.shape) != shape:
+                return None
+            tgt_axes = pred_axes
+            moved = tuple(shape[i] for i in range(ndim) if i != c) + ((shape[c],) if c is not None else ())
+            real_elem = moved
+        else:
+            want = tuple(shape[i] for i in pred_axes)
+            if tuple(targets.shape) != want:
+                return None
+            tgt_axes = tuple(range(len(want)))
+            real_elem = want
+        elem_axes_in_preds = None
+    padded_preds_shape = _buckets.bucket_shape(shape, pred_axes, policy)
+    out = list(leaves)
+    out[pos["preds"]] = _pad(preds, padded_preds_shape)
+    if targets is not None:
+        if not isinstance(targets, torch.Tensor):
+            return None
+        out[pos["targets"]] = _pad(targets, _buckets.bucket_shape(tuple(targets.shape), tgt_axes, policy))
+    # the padded element shape, in the core layout
+    if spec.layout == "metric":
+        padded_t = out[pos["targets"]].shape
+        if both:
+            c_ = metric_class_axis(spec, preds, targets, kw)[0]
+            padded_elem = tuple(padded_t[i] for i in range(ndim) if i != c_) + (padded_t[c_],)
+        else:
+            padded_elem = tuple(padded_t)
+    else:
+        padded_elem = tuple(padded_preds_shape[i] for i in elem_axes_in_preds)
+    for k in ("mask", "sample_weight"):
+        if k in pos:
+            m = leaves[pos[k]]
+            if not isinstance(m, torch.Tensor):
+                return None
+            mshape = tuple(m.shape)
+            if len(mshape) > len(real_elem) or mshape != real_elem[:len(mshape)]:
+                if mshape not in ((), (1,)):
+                    return None
+                continue
+            out[pos[k]] = _pad(m, padded_elem[:len(mshape)])
+    sizes = np.asarray(real_elem, np.int32)
+    return out, sizes, real_elem
+
+
+def _pad(t: torch.Tensor, shape: tuple) -> torch.Tensor:
+    if tuple(t.shape) == shape:
+        return t
+    pads: list[int] = []
+    for have, want in zip(reversed(t.shape), reversed(shape)):
+        pads += [0, want - have]
+    return F.pad(t, pads)
+
+
+# ------------------------------------------------------------------------------ programs
+
+_PROGRAMS: dict = {}
+_EAGER_ONLY: set = set()
+_LOCK = threading.Lock()
+
+
+def _runner(spec: Spec, tmpl: tuple, names: tuple, bucketed: bool, stateful: bool) -> Callable:
+    n_args = len(tmpl) - len(names)
+
+    def run(*leaves):
+        if stateful:
+            state, leaves = leaves[0], leaves[1:]
+        if bucketed:
+            sizes, leaves = leaves[0], leaves[1:]
+        vals = [leaves[v.i] if v.__class__ is _Slot else v for v in tmpl]
+        args, kw = vals[:n_args], dict(zip(names, vals[n_args:]))
+        if spec.layout == "metric":
+            kw_axis = kw.pop("axis", 1) if not stateful else kw.pop("axis", 1)
+            if len(args) >= 2:
+                args[0], args[1] = class_last(spec, args[0], args[1], {**kw, "axis": kw_axis})
+        if bucketed:
+            elem = _element_shape(spec, args[0], args[1] if len(args) > 1 else None, kw)
+            kw["mask"] = _buckets.with_real_mask(sizes, elem, kw.get("mask"))
+        if stateful:
+            return spec.fn(state, *args, **kw)
+        return spec.fn(*args, **kw)
+    return run
+
+
+def program(spec: Spec, tmpl: tuple, names: tuple, bucketed: bool, mode: str, diff: tuple = (),
+            stateful: bool = False) -> Callable:
+    """The jitted program for one call configuration (cached)."""
+    key = (spec, tmpl, names, bucketed, mode, diff, stateful)
+    prog = _PROGRAMS.get(key)
+    if prog is None:
+        run = _runner(spec, tmpl, names, bucketed, stateful)
+        off = 1 if bucketed else 0
+        if mode == "forward":
+            prog = jax.jit(run)
+        elif mode == "value_and_grad":
+            prog = jax.jit(jax.value_and_grad(run, argnums=tuple(d + off for d in diff)))
+        elif mode == "vjp":
+            def vjp(*leaves):
+                def f(*d):
+                    full = list(leaves)
+                    for i, v in zip(diff, d):
+                        full[i + off] = v
+                    return run(*full)
+                return jax.vjp(f, *[leaves[i + off] for i in diff])
+            prog = jax.jit(vjp)
+        else:  # pragma: no cover
+            raise ValueError(mode)
+        _PROGRAMS[key] = prog
+    return prog
+
+
+def _eager_run(spec, tmpl, names, bucketed, jleaves, stateful=False):
+    """No-jit fallback (options that do not trace, e.g. ``validate=True``)."""
+    return _runner(spec, tmpl, names, bucketed, stateful)(*jleaves)
+
+
+def run_program(spec, tmpl, names, bucketed, jleaves, stateful=False):
+    key = (spec, tmpl, names, bucketed, stateful)
+    if key not in _EAGER_ONLY:
+        try:
+            return program(spec, tmpl, names, bucketed, "forward", stateful=stateful)(*jleaves)
+        except _interop._TRACING_ERRORS:
+            _EAGER_ONLY.add(key)
+        except TypeError as err:  # unhashable static option
+            if "unhashable" not in str(err):
+                raise
+            _EAGER_ONLY.add(key)
+    return _eager_run(spec, tmpl, names, bucketed, jleaves, stateful)
+
+
+# ------------------------------------------------------------------------------ autograd
+
+
+class _ValueAndGrad(torch.autograd.Function):
+    """Scalar output: the gradient comes with the value (one program); backward scales it."""
+
+    @staticmethod
+    def forward(ctx, work, *inputs):
+        out, grads = work()
+        ctx.grads = grads
+        ctx.dtypes = [(x.device, x.dtype) for x in inputs]
+        return from_jax_fast(out, inputs[0])
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        result: list = [None]
+        for g, (device, dtype) in zip(ctx.grads, ctx.dtypes):
+            t = from_jax_fast(g, torch.empty(0, device=device) if device.type != "cpu" else None)
+            if t.dtype != dtype:
+                t = t.to(dtype)
+            result.append(t * grad.to(t.dtype))
+        ctx.grads = None
+        return tuple(result)
+
+
+class _Vjp(torch.autograd.Function):
+    """Non-scalar output: forward keeps the pullback; backward runs it."""
+
+    @staticmethod
+    def forward(ctx, work, *inputs):
+        out, pullback = work()
+        ctx.pullback = pullback
+        ctx.out_dtype = out.dtype
+        ctx.dtypes = [(x.device, x.dtype) for x in inputs]
+        return from_jax_fast(out, inputs[0])
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        cot = to_jax_fast(grad.contiguous(), "grad_output")
+        cot = jnp.asarray(cot, ctx.out_dtype)
+        grads = _interop.apply_vjp(ctx.pullback, cot)
+        ctx.pullback = None
+        result: list = [None]
+        for g, (device, dtype) in zip(grads, ctx.dtypes):
+            t = from_jax_fast(g, torch.empty(0, device=device) if device.type != "cpu" else None)
+            result.append(t if t.dtype == dtype else t.to(dtype))
+        return tuple(result)
+
+
+def _convert_all(leaves, tmpl, names):
+    n_args = len(tmpl) - len(names)
+    labels = ["preds", "targets"] + [f"arg{i}" for i in range(2, n_args)] + list(names)
+    where = {v.i: labels[j] for j, v in enumerate(tmpl) if v.__class__ is _Slot}
+    return [to_jax_fast(x, where.get(i, "array")) for i, x in enumerate(leaves)]
+
+
+_SCALAR: dict = {}  # configuration -> False once value_and_grad refused a non-scalar output
+
+
+def call_loss(spec: Spec, args: tuple, kwargs: dict) -> Any:
+    """Run a core loss on torch inputs; differentiable w.r.t. float tensors needing grad."""
+    leaves, tmpl, names = split(args, kwargs)
+    like = first_tensor(leaves)
+    policy = _buckets.current_policy() if spec.bucket else None
+    plan = bucket_plan(spec, leaves, tmpl, names, policy) if policy is not None else None
+    real = None
+    if plan is not None:
+        leaves, sizes, real = plan
+    jleaves = _convert_all(leaves, tmpl, names)
+    if plan is not None:
+        jleaves.insert(0, sizes)
+    bucketed = plan is not None
+    diff = ()
+    if torch.is_grad_enabled():
+        diff = tuple(i for i, x in enumerate(leaves) if isinstance(x, torch.Tensor) and x.requires_grad
+                     and (x.is_floating_point() or x.is_complex()))
+    key = (spec, tmpl, names, bucketed, False)
+    if not diff:
+        out = tree_out(run_program(spec, tmpl, names, bucketed, jleaves), like)
+    else:
+        inputs = [leaves[i] for i in diff]
+        off = 1 if bucketed else 0
+        out = None
+        if _SCALAR.get(key, True) and key not in _EAGER_ONLY:
+            try:
+                res = program(spec, tmpl, names, bucketed, "value_and_grad", diff)(*jleaves)
+                out = _ValueAndGrad.apply(lambda: res, *inputs)
+            except _interop._TRACING_ERRORS:
+                _EAGER_ONLY.add(key)
+            except TypeError as err:  # not a scalar output: the pullback route
+                if "scalar" not in str(err):
+                    raise
+                _SCALAR[key] = False
+        if out is None:
+            def work():
+                if key not in _EAGER_ONLY:
+                    return program(spec, tmpl, names, bucketed, "vjp", diff)(*jleaves)
+                run = _runner(spec, tmpl, names, bucketed, False)
+
+                def f(*d):
+                    full = list(jleaves)
+                    for i, v in zip(diff, d):
+                        full[i + off] = v
+                    return run(*full)
+                return jax.vjp(f, *[jleaves[i + off] for i in diff])
+            out = _Vjp.apply(work, *inputs)
+    if real is not None and isinstance(out, torch.Tensor) and out.ndim == len(real) and tuple(out.shape) != real:
+        out = out[tuple(slice(0, n) for n in real)]
+    return out
+
+
+def loss_vjp(spec: Spec, args: tuple, kwargs: dict, grad: torch.Tensor) -> list[torch.Tensor]:
+    """Gradients w.r.t. every floating-point tensor leaf, for ``grad`` (the custom op's backward).
+
+    No torch autograd here (a custom op's implementation runs below autograd):
+    the cached ``vjp`` program directly, on the unpadded shapes.
+    """
+    leaves, tmpl, names = split(args, kwargs)
+    jleaves = _convert_all(leaves, tmpl, names)
+    diff = tuple(i for i, x in enumerate(leaves) if isinstance(x, torch.Tensor) and x.is_floating_point())
+    out, pullback = program(spec, tmpl, names, False, "vjp", diff)(*jleaves)
+    cot = jnp.asarray(to_jax_fast(grad.detach().contiguous(), "grad_output"), out.dtype)
+    grads = _interop.apply_vjp(pullback, cot)
+    result = []
+    for g, i in zip(grads, diff):
+        t = from_jax_fast(g, leaves[i])
+        result.append(t if t.dtype == leaves[i].dtype else t.to(leaves[i].dtype))
+    return result
+
+
+def call_metric(spec: Spec, args: tuple, kwargs: dict) -> Any:
+    """Run a core metric on torch inputs (detached); results as tensors on the input's device."""
+    leaves, tmpl, names = split(args, kwargs)
+    like = first_tensor(leaves)
+    policy = _buckets.current_policy() if spec.bucket else None
+    plan = bucket_plan(spec, leaves, tmpl, names, policy) if policy is not None else None
+    if plan is not None:
+        leaves = plan[0]
+    jleaves = _convert_all(leaves, tmpl, names)
+    if plan is not None:
+        jleaves.insert(0, plan[1])
+    return tree_out(run_program(spec, tmpl, names, plan is not None, jleaves), like)
+
+
+def make_spec(fn: Callable, name: str, kind: str, layout: str | None = None, bucket: bool = False,
+              task: str | None = None, ranking: bool = False) -> Spec:
+    """A :class:`Spec`, registered for the ``torch.compile`` custom ops under ``name``."""
+    from maskjax.torch import _ops
+
+    spec = Spec(fn, name, layout, bucket, task=task, ranking=ranking, kind=kind)
+    _ops.register_spec(spec)
+    return spec
+
+
+def loss(spec: Spec, args: tuple, kwargs: dict) -> Any:
+    """Entry of every loss wrapper: the custom op while ``torch.compile`` traces, else eager."""
+    if torch.compiler.is_compiling():
+        from maskjax.torch import _ops
+        return _ops.compiled_call(spec, args, kwargs)
+    return call_loss(spec, args, kwargs)
+
+
+def metric(spec: Spec, args: tuple, kwargs: dict) -> Any:
+    """Entry of every metric wrapper (inputs detached)."""
+    if torch.compiler.is_compiling():
+        from maskjax.torch import _ops
+        return _ops.compiled_call(spec, args, kwargs)
+    return call_metric(spec, args, kwargs)

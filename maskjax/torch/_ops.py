@@ -1,0 +1,228 @@
+"""torch.compile support: the front's calls as opaque ``torch.library`` custom ops.
+
+Inside a ``torch.compile``\\ d function the wrappers do not run their Python
+(dynamo cannot trace JAX); they call one of these ops instead:
+
+* ``maskjax::call(key, leaves) -> Tensor`` — a loss or a single-tensor metric.
+  ``key`` names a registered call template (function + static options);
+  ``leaves`` are the tensors. The fake (meta) implementation gets the output
+  shape from ``jax.eval_shape``; autograd is registered: backward calls
+  ``maskjax::call_vjp``, which runs the front's own differentiable path.
+* ``maskjax::metric_update_(key, handle, token, leaves)`` — a stateful
+  :class:`maskjax.torch.Metric` update. It mutates ``token`` (the wrapper's
+  update counter buffer), so the compiled graph keeps it, in order.
+
+The key is computed while dynamo traces (``assume_constant_result``), so a
+compiled step holds no Python of ours: ``fullgraph=True`` works for losses and
+metric updates. Static options that are not constants (a Python list of
+thresholds, an object) fall back to a graph break around the eager call.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import torch
+
+from maskjax import _interop
+
+_TEMPLATES: dict[str, tuple] = {}
+_KEYS: dict[tuple, str] = {}
+_SPECS: dict[str, Any] = {}
+_HANDLES: "weakref.WeakValueDictionary[int, Any]" = weakref.WeakValueDictionary()
+_REG_LOCK = threading.Lock()
+_CONSTANT_TYPES = (type(None), str, bool, int, float)
+
+
+def register_spec(spec: Any) -> None:
+    """Make ``spec`` reachable from a template key (by its public name)."""
+    _SPECS[spec.name] = spec
+
+
+@torch.compiler.assume_constant_result
+def template_key(name: str, pattern: tuple) -> str:
+    """The key of a call template (runs at trace time; the result is baked into the graph)."""
+    with _REG_LOCK:
+        key = _KEYS.get((name, pattern))
+        if key is None:
+            key = f"{name}#{len(_TEMPLATES)}"
+            _KEYS[(name, pattern)] = key
+            _TEMPLATES[key] = (name, pattern)
+    return key
+
+
+def _pattern(args: tuple, kwargs: dict) -> tuple[tuple, list] | None:
+    """``(pattern, tensors)``; ``None`` if an option is not a constant (graph break then)."""
+    tensors = []
+    pattern = []
+    for i, v in enumerate(args):
+        if isinstance(v, torch.Tensor):
+            pattern.append((i, "__tensor__"))
+            tensors.append(v)
+        elif isinstance(v, _CONSTANT_TYPES):
+            pattern.append((i, v))
+        else:
+            return None
+    for k, v in kwargs.items():
+        if isinstance(v, torch.Tensor):
+            pattern.append((k, "__tensor__"))
+            tensors.append(v)
+        elif isinstance(v, _CONSTANT_TYPES):
+            pattern.append((k, v))
+        else:
+            return None
+    return tuple(pattern), tensors
+
+
+def _rebuild(pattern: tuple, tensors: Sequence[torch.Tensor]) -> tuple[tuple, dict]:
+    args, kwargs, it = [], {}, iter(tensors)
+    for k, v in pattern:
+        value = next(it) if v == "__tensor__" else v
+        if isinstance(k, int):
+            args.append(value)
+        else:
+            kwargs[k] = value
+    return tuple(args), kwargs
+
+
+def _torch_dtype(dt: Any) -> torch.dtype:
+    return getattr(torch, np.dtype(dt).name if np.dtype(dt).name != "bool" else "bool")
+
+
+def _jax_struct(t: torch.Tensor) -> jax.ShapeDtypeStruct:
+    name = str(t.dtype).removeprefix("torch.")
+    dt = jnp.dtype(name)
+    narrow = _interop.narrow_dtype(dt) if dt.itemsize == 8 else None
+    return jax.ShapeDtypeStruct(tuple(int(s) for s in t.shape), narrow or dt)
+
+
+# --------------------------------------------------------------------------- maskjax::call
+
+
+@torch.library.custom_op("maskjax::call", mutates_args=())
+def call_op(key: str, leaves: list[torch.Tensor]) -> torch.Tensor:
+    """Run the registered call ``key`` eagerly (no gradient: autograd is registered separately)."""
+    from maskjax.torch import _front
+
+    name, pattern = _TEMPLATES[key]
+    spec = _SPECS[name]
+    args, kwargs = _rebuild(pattern, [t.detach() for t in leaves])
+    with torch.no_grad():
+        out = (_front.call_loss if _is_loss(spec) else _front.call_metric)(spec, args, kwargs)
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"{name} returns {type(out).__name__}, not one tensor: it cannot run as a "
+                        f"torch.compile custom op (call it outside the compiled function).")
+    return out.contiguous().clone() if out._base is not None or not out.is_contiguous() else out
+
+
+def _is_loss(spec: Any) -> bool:
+    return getattr(spec, "kind", "loss") == "loss"
+
+
+@call_op.register_fake
+def _call_fake(key: str, leaves: list[torch.Tensor]) -> torch.Tensor:
+    from maskjax.torch import _front
+
+    name, pattern = _TEMPLATES[key]
+    spec = _SPECS[name]
+    args, kwargs = _rebuild(pattern, [_jax_struct(t) for t in leaves])
+    jleaves, tmpl, names = _front.split(args, kwargs)
+    out = jax.eval_shape(_front._runner(spec, tmpl, names, False, False), *jleaves)
+    device = leaves[0].device if leaves else torch.device("cpu")
+    return torch.empty(out.shape, dtype=_torch_dtype(out.dtype), device=device)
+
+
+@torch.library.custom_op("maskjax::call_vjp", mutates_args=())
+def call_vjp_op(key: str, leaves: list[torch.Tensor], grad: torch.Tensor) -> list[torch.Tensor]:
+    """Gradients of ``maskjax::call`` w.r.t. its floating-point leaves (one per such leaf)."""
+    from maskjax.torch import _front
+
+    name, pattern = _TEMPLATES[key]
+    spec = _SPECS[name]
+    args, kwargs = _rebuild(pattern, [t.detach() for t in leaves])
+    return [g.contiguous() for g in _front.loss_vjp(spec, args, kwargs, grad)]
+
+
+@call_vjp_op.register_fake
+def _call_vjp_fake(key: str, leaves: list[torch.Tensor], grad: torch.Tensor) -> list[torch.Tensor]:
+    return [torch.empty_like(t) for t in leaves if t.is_floating_point()]
+
+
+def _setup_context(ctx, inputs, output):
+    key, leaves = inputs
+    ctx.key = key
+    ctx.float_mask = [t.is_floating_point() for t in leaves]
+    ctx.save_for_backward(*leaves)
+
+
+def _backward(ctx, grad):
+    leaves = ctx.saved_tensors
+    grads = iter(call_vjp_op(ctx.key, list(leaves), grad))
+    return None, [next(grads) if f else None for f in ctx.float_mask]
+
+
+call_op.register_autograd(_backward, setup_context=_setup_context)
+
+
+def compiled_call(spec: Any, args: tuple, kwargs: dict) -> Any:
+    """What a wrapper does while dynamo traces it: one ``maskjax::call`` node."""
+    got = _pattern(args, kwargs)
+    if got is None:
+        return _graph_break_call(spec, args, kwargs)
+    pattern, tensors = got
+    if _is_loss(spec):
+        return call_op(template_key(spec.name, pattern), tensors)
+    return call_op(template_key(spec.name, pattern), [t.detach() for t in tensors])
+
+
+@torch.compiler.disable
+def _graph_break_call(spec: Any, args: tuple, kwargs: dict) -> Any:
+    from maskjax.torch import _front
+
+    fn = _front.call_loss if _is_loss(spec) else _front.call_metric
+    return fn(spec, args, kwargs)
+
+
+# --------------------------------------------------------------------------- metric updates
+
+
+def register_handle(metric: Any) -> int:
+    handle = id(metric)
+    _HANDLES[handle] = metric
+    return handle
+
+
+@torch.library.custom_op("maskjax::metric_update_", mutates_args=("token",))
+def metric_update_op(key: str, handle: int, token: torch.Tensor, leaves: list[torch.Tensor]) -> None:
+    """Accumulate a batch into the stateful wrapper ``handle``; bumps its ``token`` counter."""
+    _name, pattern = _TEMPLATES[key]
+    metric = _HANDLES[handle]
+    args, kwargs = _rebuild(pattern, [t.detach() for t in leaves])
+    metric._accumulate(args, kwargs)
+    token.add_(1)
+
+
+@metric_update_op.register_fake
+def _metric_update_fake(key: str, handle: int, token: torch.Tensor, leaves: list[torch.Tensor]) -> None:
+    return None
+
+
+def compiled_update(metric: Any, args: tuple, kwargs: dict) -> None:
+    got = _pattern(args, kwargs)
+    if got is None:
+        return _graph_break_update(metric, args, kwargs)
+    pattern, tensors = got
+    metric_update_op(template_key(f"update:{metric._spec.name}", pattern), metric._handle, metric._token,
+                     [t.detach() for t in tensors])
+    return None
+
+
+@torch.compiler.disable
+def _graph_break_update(metric: Any, args: tuple, kwargs: dict) -> None:
+    metric._accumulate(args, kwargs)
+    metric._token.add_(1)
