@@ -30,7 +30,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from maskjax._safe_divide import safe_divide
 from maskjax._kernels import exact_host
 
 
@@ -146,27 +145,3 @@ def sorted_counts(scores: jax.Array, labels: jax.Array, weights: jax.Array,
     sorted_scores = jnp.where(is_kept, _from_sortable_int(~skey, sdtype), jnp.nan)
     return SortedCounts(sorted_scores, pos_w, neg_w, tps_end, fps_end, tps_before, fps_before,
                         last & is_kept, tps[..., -1], fps[..., -1])
-
-
-def auroc_from_counts(c: SortedCounts) -> jax.Array:
-    """``[K]`` trapezoidal ROC AUC; ``nan`` where a problem lacks positives or negatives.
-
-    AUROC = Σ_j neg_j · (tps_before_j + tps_j) / 2 / (P · N): each negative's
-    weight times the mean TPR of its tie group's trapezoid.
-    """
-    if c.host is not None:
-        return exact_host.host_scalar(c.host, "auroc")
-    area = jnp.sum(c.neg * (c.tps_before + c.tps), axis=-1) * 0.5
-    den = c.n_pos * c.n_neg
-    return jnp.where(den > 0, safe_divide(area, den), jnp.nan)
-
-
-def average_precision_from_counts(c: SortedCounts) -> jax.Array:
-    """``[K]`` step-wise AP = Σ_k (R_k − R_{k−1}) · P_k; 0 where there are no positives.
-
-    Per element: Σ_j pos_j · precision(group of j) / P.
-    """
-    if c.host is not None:
-        return exact_host.host_scalar(c.host, "ap")
-    precision = safe_divide(c.tps, c.tps + c.fps)
-    return safe_divide(jnp.sum(c.pos * precision, axis=-1), c.n_pos)

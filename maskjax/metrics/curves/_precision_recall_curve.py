@@ -10,20 +10,34 @@ import dataclasses
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 
 from maskjax.metrics._streaming import State
 from maskjax.metrics.curves import _binned
+from maskjax.metrics.curves._exact import SortedCounts
 from maskjax.metrics import _format
-from maskjax.metrics.curves import _exact
+from maskjax._kernels import exact_host
+from maskjax._safe_divide import safe_divide
 from maskjax.metrics.curves._common import (CurveSpec, PrecisionRecallCurve, _Curve, _call, _kw, binned_pr_result,
                                              exact_pr, object_curve_average)
 
 __all__ = ["precision_recall_curve", "average_precision", "PRCurve", "AveragePrecision"]
 
 
+def average_precision_from_counts(c: SortedCounts) -> jax.Array:
+    """``[K]`` step-wise AP = Σ_k (R_k − R_{k−1}) · P_k; 0 where there are no positives.
+
+    Per element: Σ_j pos_j · precision(group of j) / P.
+    """
+    if c.host is not None:
+        return exact_host.host_scalar(c.host, "ap")
+    precision = safe_divide(c.tps, c.tps + c.fps)
+    return safe_divide(jnp.sum(c.pos * precision, axis=-1), c.n_pos)
+
+
 def _ap_exact(c, support, *, task, average, lower_is_positive):
-    """Step-wise AP per class (:func:`~maskjax.metrics.curves._exact.average_precision_from_counts`), averaged."""
-    return _format.reduce_classes(_exact.average_precision_from_counts(c), support, average, task)
+    """Step-wise AP per class (:func:`average_precision_from_counts`), averaged."""
+    return _format.reduce_classes(average_precision_from_counts(c), support, average, task)
 
 
 def _ap_binned(state, thr, *, task, average, lower_is_positive):

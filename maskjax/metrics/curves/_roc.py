@@ -11,20 +11,36 @@ import dataclasses
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 
 from maskjax.metrics._streaming import State
 from maskjax.metrics.curves import _binned
+from maskjax.metrics.curves._exact import SortedCounts
 from maskjax.metrics import _format
-from maskjax.metrics.curves import _exact
+from maskjax._kernels import exact_host
+from maskjax._safe_divide import safe_divide
 from maskjax.metrics.curves._common import (CurveSpec, RocCurve, _Curve, _call, _kw, binned_roc_result, exact_roc,
                                              object_curve_average)
 
 __all__ = ["roc_curve", "auroc", "ROC", "AUROC"]
 
 
+def auroc_from_counts(c: SortedCounts) -> jax.Array:
+    """``[K]`` trapezoidal ROC AUC; ``nan`` where a problem lacks positives or negatives.
+
+    AUROC = Σ_j neg_j · (tps_before_j + tps_j) / 2 / (P · N): each negative's
+    weight times the mean TPR of its tie group's trapezoid.
+    """
+    if c.host is not None:
+        return exact_host.host_scalar(c.host, "auroc")
+    area = jnp.sum(c.neg * (c.tps_before + c.tps), axis=-1) * 0.5
+    den = c.n_pos * c.n_neg
+    return jnp.where(den > 0, safe_divide(area, den), jnp.nan)
+
+
 def _auroc_exact(c, support, *, task, average, lower_is_positive):
-    """Trapezoidal AUROC per class (:func:`~maskjax.metrics.curves._exact.auroc_from_counts`), averaged."""
-    return _format.reduce_classes(_exact.auroc_from_counts(c), support, average, task)
+    """Trapezoidal AUROC per class (:func:`auroc_from_counts`), averaged."""
+    return _format.reduce_classes(auroc_from_counts(c), support, average, task)
 
 
 def _auroc_binned(state, thr, *, task, average, lower_is_positive):

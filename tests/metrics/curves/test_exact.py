@@ -115,12 +115,14 @@ def test_unweighted_host_route_masked_equals_sliced(seed, n_kept, levels, sign):
 
 def test_unweighted_host_route_agrees_with_weighted_routes():
     from maskjax.metrics.curves import _exact
+    from maskjax.metrics.curves._roc import auroc_from_counts
+    from maskjax.metrics.curves._precision_recall_curve import average_precision_from_counts
     rng, s, _ = tied_data(12, 3000, k=3, levels=30, weighted=False)
     s = (s - 0.3).T.copy()          # [K, M], mixed signs
     y = binary_targets(rng, s + 0.3)
     w = (rng.random(s.shape) < 0.9).astype(np.float32)     # 0/1 weights: masked elements
     args = jnp.asarray(s), jnp.asarray(y), jnp.asarray(w)
-    for stat, ref in ((_exact.auroc_from_counts, oc.sk_auroc), (_exact.average_precision_from_counts, oc.sk_ap)):
+    for stat, ref in ((auroc_from_counts, oc.sk_auroc), (average_precision_from_counts, oc.sk_ap)):
         unit = stat(_exact.sorted_counts(*args, unit_weights=True))
         cosort = stat(_exact.sorted_counts(*args))
         xla = stat(_exact.sorted_counts(*args, "xla"))
@@ -216,11 +218,13 @@ def test_denormal_scores_rank_above_zero():
 
 def test_gradients_are_zero_on_every_route():
     from maskjax.metrics.curves import _exact
+    from maskjax.metrics.curves._roc import auroc_from_counts
+    from maskjax.metrics.curves._precision_recall_curve import average_precision_from_counts
     s, y, w = jnp.array([.1, .4, .35, .8]), jnp.array([0, 0, 1, 1]), jnp.array([1., 2., 3., 4.])
     for backend in ("numpy", "xla"):
         def f(s, w):
             c = _exact.sorted_counts(s[None], y[None], w[None], backend)
-            return _exact.auroc_from_counts(c)[0] + _exact.average_precision_from_counts(c)[0]
+            return auroc_from_counts(c)[0] + average_precision_from_counts(c)[0]
         gs, gw = jax.grad(f, argnums=(0, 1))(s, w)
         assert not np.asarray(gs).any() and not np.asarray(gw).any(), backend
 
@@ -286,12 +290,14 @@ def test_signed_zero_and_negative_scores_tie_as_numpy():
 
 def test_sort_backends_agree():
     from maskjax.metrics.curves import _exact
+    from maskjax.metrics.curves._roc import auroc_from_counts
+    from maskjax.metrics.curves._precision_recall_curve import average_precision_from_counts
     rng, s, w = tied_data(9, 500)
     y = binary_targets(rng, s).astype(np.float32)
     a = _exact.sorted_counts(jnp.asarray(s)[None], jnp.asarray(y)[None], jnp.asarray(w)[None], "xla")
     b = _exact.sorted_counts(jnp.asarray(s)[None], jnp.asarray(y)[None], jnp.asarray(w)[None], "numpy")
-    close(_exact.auroc_from_counts(a), _exact.auroc_from_counts(b))
-    close(_exact.average_precision_from_counts(a), _exact.average_precision_from_counts(b))
+    close(auroc_from_counts(a), auroc_from_counts(b))
+    close(average_precision_from_counts(a), average_precision_from_counts(b))
     np.testing.assert_array_equal(np.asarray(a.last), np.asarray(b.last))
 
 
