@@ -51,7 +51,11 @@ def _torch_front(fn: Callable, kind: str) -> Callable:
         core = getattr(mt.losses, getattr(fn, "__name__", ""), None)
         if core is not None and getattr(fn, "__module__", "").startswith("maskjax.losses"):
             return core
-        return mt.wrap_loss(fn)
+        wrap = getattr(mt, "wrap_loss", None)
+        if wrap is None:  # pragma: no cover - depends on maskjax.torch's public API
+            raise NotImplementedError(f"{fn!r} is not a maskjax.losses function; on the Keras torch "
+                                      f"backend only core losses are available.")
+        return wrap(fn)
 
     def is_tensor(x: Any) -> bool:
         return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, jax.Array)
