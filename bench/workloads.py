@@ -578,7 +578,7 @@ def w7(ctx: Ctx, size: str, repeats: int) -> Section:
         stats.append(s)
     return Section("W7", "W7 first-call compile time of the W6 collection (fresh process)", stats, None, [
         Target("under 2 s", "maskjax Collection first update+compute", "__one_second__", 2.0),
-        Target("(proto) under 2 s", "proto collection first update+compute", "__one_second__", 2.0),
+        Target("(plain jnp, reference) under 2 s", "plain jnp collection first update+compute", "__one_second__", 2.0),
     ])
 
 
