@@ -68,14 +68,20 @@ class Spec:
       task: the core default of ``task`` (metrics), or ``None``.
       ranking: ``preds`` and ``targets`` both ``[N, C]`` (precision_at_k).
       kind: ``"loss"`` (differentiable) or ``"metric"`` (inputs detached).
+      index_only_ignore: ``ignore_index`` applies to class-index targets only
+        (``F.cross_entropy``: probability targets ignore it), so floating
+        targets get ``ignore_index=None``.
     """
 
-    __slots__ = ("fn", "name", "layout", "bucket", "task", "ranking", "kind", "__weakref__")
+    __slots__ = ("fn", "name", "layout", "bucket", "task", "ranking", "kind", "index_only_ignore",
+                 "__weakref__")
 
     def __init__(self, fn: Callable, name: str, layout: str | None, bucket: bool,
-                 task: str | None = None, ranking: bool = False, kind: str = "loss"):
+                 task: str | None = None, ranking: bool = False, kind: str = "loss",
+                 index_only_ignore: bool = False):
         self.fn, self.name, self.layout, self.bucket = fn, name, layout, bucket
         self.task, self.ranking, self.kind = task, ranking, kind
+        self.index_only_ignore = index_only_ignore
 
     def __repr__(self):
         return f"Spec({self.name})"
@@ -551,17 +557,21 @@ def call_metric(spec: Spec, args: tuple, kwargs: dict) -> Any:
 
 
 def make_spec(fn: Callable, name: str, kind: str, layout: str | None = None, bucket: bool = False,
-              task: str | None = None, ranking: bool = False) -> Spec:
+              task: str | None = None, ranking: bool = False, index_only_ignore: bool = False) -> Spec:
     """A :class:`Spec`, registered for the ``torch.compile`` custom ops under ``name``."""
     from maskjax.torch import _ops
 
-    spec = Spec(fn, name, layout, bucket, task=task, ranking=ranking, kind=kind)
+    spec = Spec(fn, name, layout, bucket, task=task, ranking=ranking, kind=kind,
+                index_only_ignore=index_only_ignore)
     _ops.register_spec(spec)
     return spec
 
 
 def loss(spec: Spec, args: tuple, kwargs: dict) -> Any:
     """Entry of every loss wrapper: the custom op while ``torch.compile`` traces, else eager."""
+    if (spec.index_only_ignore and kwargs.get("ignore_index") is not None and len(args) > 1
+            and isinstance(args[1], torch.Tensor) and args[1].is_floating_point()):
+        kwargs["ignore_index"] = None  # torch: probability targets have no ignore_index
     if torch.compiler.is_compiling():
         from maskjax.torch import _ops
         return _ops.compiled_call(spec, args, kwargs)

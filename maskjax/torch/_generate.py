@@ -39,8 +39,8 @@ LOSSES = {
 _DEFAULT_NOTES = {
     "axis": "``axis=1``: the class axis of ``[N, C, d...]`` inputs, as ``torch.nn.functional`` "
             "(the core's default is -1)",
-    "ignore_index": "``ignore_index=-100``: targets equal to -100 count nowhere, as "
-                    "``F.cross_entropy`` (the core's default is None)",
+    "ignore_index": "``ignore_index=-100``: class-index targets equal to -100 count nowhere, as "
+                    "``F.cross_entropy`` (probability targets ignore it, as torch; the core's default is None)",
 }
 LOSS_EXAMPLES = {
     "cross_entropy": ("torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]]), torch.tensor([0, -100])", ""),
@@ -241,8 +241,9 @@ def _loss_source() -> str:
                f"torch front defaults: " + "; ".join(notes) + ".\n\n"
                + _doc_args(obj.__doc__) + "\n\nExample:\n" + textwrap.indent(_example("mt.losses", name, args, kwx), "  "))
         const = f"_{name.upper()}"
+        extra = ", index_only_ignore=True" if overrides.get("ignore_index") is not None else ""
         lines.append(f"{const} = _front.make_spec(_core.{name}, \"maskjax.losses.{name}\", \"loss\", "
-                     f"{layout!r}, {bucket!r})\n")
+                     f"{layout!r}, {bucket!r}{extra})\n")
         lines.append(f"def {name}({text}) -> torch.Tensor:\n"
                      + textwrap.indent(f'"""{doc}\n"""', "    ") + "\n"
                      f"    return _front.loss({const}, ({pos},), dict({kw}))\n\n")

@@ -123,12 +123,12 @@ def cosine_similarity_loss(preds: Any, targets: Any, *, axis: int = 1, mask: Any
     return _front.loss(_COSINE_SIMILARITY_LOSS, (preds, targets,), dict(axis=axis, mask=mask, sample_weight=sample_weight, reduction=reduction))
 
 
-_CROSS_ENTROPY = _front.make_spec(_core.cross_entropy, "maskjax.losses.cross_entropy", "loss", 'class', True)
+_CROSS_ENTROPY = _front.make_spec(_core.cross_entropy, "maskjax.losses.cross_entropy", "loss", 'class', True, index_only_ignore=True)
 
 def cross_entropy(preds: Any, targets: Any, *, axis: int = 1, from_logits: bool = True, class_weight: Any = None, ignore_index: int | None = -100, label_smoothing: float = 0.0, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean') -> torch.Tensor:
     """PyTorch front of :func:`maskjax.losses.cross_entropy`: tensors in, a differentiable tensor out.
 
-    torch front defaults: ``from_logits=True`` (logits); ``axis=1``: the class axis of ``[N, C, d...]`` inputs, as ``torch.nn.functional`` (the core's default is -1); ``ignore_index=-100``: targets equal to -100 count nowhere, as ``F.cross_entropy`` (the core's default is None); shape buckets on (non-class axes padded, masked; same result).
+    torch front defaults: ``from_logits=True`` (logits); ``axis=1``: the class axis of ``[N, C, d...]`` inputs, as ``torch.nn.functional`` (the core's default is -1); ``ignore_index=-100``: class-index targets equal to -100 count nowhere, as ``F.cross_entropy`` (probability targets ignore it, as torch; the core's default is None); shape buckets on (non-class axes padded, masked; same result).
 
     Args:
       preds: ``[..., C, ...]`` logits (or probabilities with

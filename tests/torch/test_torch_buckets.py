@@ -1,0 +1,156 @@
+"""Shape buckets: bucketed ≡ unbucketed (losses: values and gradients; metrics), few programs."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from maskjax import _buckets  # noqa: E402
+import maskjax.torch as mt  # noqa: E402
+from maskjax.torch import _generate  # noqa: E402
+from tests.torch._counting import count_compiles  # noqa: E402
+
+N, C, T = 5, 4, 13  # 5 -> 6 and 13 -> 16 under the default policy: both axes padded
+
+
+def test_bucket_sizes():
+    sizes = sorted({_buckets.bucket_size(n) for n in range(1, 257)})
+    assert sizes == [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
+    for n in range(1, 2000):
+        b = _buckets.bucket_size(n)
+        assert n <= b <= max(n, 1.5 * n) and _buckets.bucket_size(b) == b
+        p = _buckets.bucket_size(n, "pow2")
+        assert n <= p < 2 * n + 1 and p & (p - 1) == 0 or n <= 2
+    assert _buckets.bucket_size(13, None) == 13
+    with pytest.raises(ValueError, match="`policy` must be one of"):
+        _buckets.set_policy("2x")
+
+
+def _g(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+def _loss_cases():
+    g = _g(0)
+    lab = torch.randint(0, C, (N, T), generator=g)
+    lab[1, 2:5] = -100
+    probs = torch.softmax(torch.randn(N, C, T, generator=g), 1)
+    m2 = torch.rand(N, T, generator=g) > 0.2
+    sw = torch.rand(N, T, generator=g) + 0.5
+    return [
+        ("cross_entropy", torch.randn(N, C, T, generator=g), lab, dict(mask=m2, sample_weight=sw)),
+        ("cross_entropy", torch.randn(N, C, T, generator=g), lab,
+         dict(class_weight=torch.tensor([1.0, 2.0, 0.5, 1.5]), label_smoothing=0.1, mask=m2[:, 0])),
+        ("cross_entropy", torch.randn(N, C, T, generator=g), probs, dict(sample_weight=sw[:, 0])),
+        ("cross_entropy", torch.randn(N, C, generator=g), lab[:, 0], dict()),
+        ("multi_positive_cross_entropy", torch.randn(N, C, T, generator=g),
+         torch.rand(N, C, T, generator=g) > 0.6, dict(mask=m2)),
+        ("cosine_similarity_loss", torch.randn(N, 3, T, generator=g), torch.randn(N, 3, T, generator=g), dict(mask=m2)),
+        ("binary_cross_entropy", torch.randn(N, T, generator=g), (torch.rand(N, T, generator=g) > .5).float(),
+         dict(mask=m2)),
+        ("binary_cross_entropy", torch.randn(N, 3, generator=g), (torch.rand(N, 3, generator=g) > .5).float(),
+         dict(pos_weight=torch.tensor([2.0, 1.0, 0.5]))),
+        ("focal_loss", torch.randn(N, T, generator=g), torch.randint(0, 2, (N, T), generator=g), dict(sample_weight=sw)),
+        ("mean_squared_error", torch.randn(N, T, 3, generator=g), torch.randn(N, T, 3, generator=g), dict(mask=m2)),
+        ("mean_absolute_error", torch.randn(N, T, generator=g), torch.randn(N, T, generator=g), dict(sample_weight=sw)),
+        ("huber_loss", torch.randn(N, T, generator=g), torch.randn(N, T, generator=g), dict(delta=0.5)),
+        ("log_cosh", torch.randn(N, T, generator=g), torch.randn(N, T, generator=g), dict(mask=m2)),
+        ("contrastive_loss", torch.rand(T, generator=g) * 2, torch.randint(0, 2, (T,), generator=g), dict(margin=1.0)),
+    ]
+
+
+def test_every_bucketed_loss_has_a_case():
+    bucketed = {n for n, (_, b, _) in _generate.LOSSES.items() if b}
+    assert bucketed == {c[0] for c in _loss_cases()}
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("case", range(14))
+def test_bucketed_loss_equals_unbucketed_values_and_gradients(case, reduction):
+    name, preds, targets, kw = _loss_cases()[case]
+    fn = getattr(mt.losses, name)
+    results = {}
+    for policy in ("1.5x", None):
+        p = preds.clone().requires_grad_(True)
+        with mt.buckets(policy):
+            out = fn(p, targets, reduction=reduction, **kw)
+        (grad,) = torch.autograd.grad(out.sum(), p)
+        results[policy] = (out.detach(), grad)
+    (v1, g1), (v0, g0) = results["1.5x"], results[None]
+    assert v1.shape == v0.shape and g1.shape == g0.shape == preds.shape
+    torch.testing.assert_close(v1, v0, rtol=2e-6, atol=1e-6)
+    torch.testing.assert_close(g1, g0, rtol=2e-6, atol=1e-7)
+
+
+def _metric_inputs(task, seed=0):
+    g = _g(seed)
+    if task == "multiclass":
+        return torch.randn(N, C, T, generator=g), torch.randint(0, C, (N, T), generator=g), dict(num_classes=C)
+    if task == "binary":
+        return torch.rand(N, T, generator=g), torch.randint(0, 2, (N, T), generator=g), {}
+    return (torch.rand(N, 3, T, generator=g), torch.randint(0, 2, (N, 3, T), generator=g), dict(num_classes=3))
+
+
+@pytest.mark.parametrize("task", ["multiclass", "binary", "multilabel"])
+@pytest.mark.parametrize("name", sorted(_generate.BUCKETED_METRICS - {"top_k_accuracy"}))
+def test_bucketed_metric_equals_unbucketed(name, task):
+    preds, target, kw = _metric_inputs(task)
+    mask = torch.rand(N, T, generator=_g(5)) > 0.3 if task != "multilabel" else torch.rand(N, generator=_g(5)) > 0.3
+    fn = getattr(mt.metrics, name)
+    extra = dict(beta=2.0) if name == "fbeta_score" else {}
+    try:
+        with mt.buckets(None):
+            want = fn(preds, target, task=task, mask=mask, **kw, **extra)
+    except (ValueError, TypeError) as err:  # a task this metric does not take: the same error bucketed
+        with pytest.raises(type(err)):
+            fn(preds, target, task=task, mask=mask, **kw, **extra)
+        return
+    got = fn(preds, target, task=task, mask=mask, **kw, **extra)
+    torch.testing.assert_close(got, want, rtol=2e-6, atol=1e-7)
+
+
+def test_bucketed_top_k_and_streaming_classes_equal_unbucketed():
+    preds, target, _ = _metric_inputs("multiclass")
+    with mt.buckets(None):
+        want = mt.metrics.top_k_accuracy(preds, target, top_k=2, num_classes=C)
+    torch.testing.assert_close(mt.metrics.top_k_accuracy(preds, target, top_k=2, num_classes=C), want)
+    for make in (lambda: mt.metrics.F1Score(task="multiclass", num_classes=C, average=None),
+                 lambda: mt.metrics.ConfusionMatrix(task="multiclass", num_classes=C),
+                 lambda: mt.metrics.MatthewsCorrCoef(task="multiclass", num_classes=C)):
+        a, b = make(), make()
+        for seed, t in enumerate((13, 7, 30)):
+            p, y, _ = _metric_inputs("multiclass", seed)
+            p, y = torch.randn(N, C, t, generator=_g(seed)), torch.randint(0, C, (N, t), generator=_g(seed))
+            a.update(p, y)
+            with mt.buckets(None):
+                b.update(p, y)
+        torch.testing.assert_close(a.compute(), b.compute())
+    m, ref = mt.metrics.Mean(), mt.metrics.Mean()
+    v = torch.randn(N, T, generator=_g(9))
+    m.update(v, mask=v > 0)
+    with mt.buckets(None):
+        ref.update(v, mask=v > 0)
+    torch.testing.assert_close(m.compute(), ref.compute())
+
+
+@pytest.mark.slow
+def test_w8_dynamic_loop_compiles_at_most_24_programs():
+    """W8 (PERF.md): B=16, T drawn from 8..256, C=20, class axis 1, masked CE fwd+bwd + streaming F1."""
+    B, C20 = 16, 20
+    rng = np.random.default_rng(0)
+    f1 = mt.metrics.F1Score(task="multiclass", num_classes=C20)
+    with count_compiles() as compiles:
+        for _ in range(200):
+            t = int(rng.integers(8, 257))
+            logits = torch.randn(B, C20, t, requires_grad=True)
+            labels = torch.randint(0, C20, (B, t))
+            lengths = torch.randint(1, t + 1, (B,))
+            labels[torch.arange(t)[None, :] >= lengths[:, None]] = -100  # padding, as torch users mark it
+            loss = mt.losses.cross_entropy(logits, labels)
+            loss.backward()
+            f1.update(logits.detach(), labels.clamp(min=0), mask=labels != -100)
+    assert 0 < compiles.n <= 24, compiles.n
+    with mt.buckets(None), count_compiles() as unbucketed:
+        for t in (9, 10, 11):
+            mt.losses.cross_entropy(torch.randn(B, C20, t, requires_grad=True), torch.randint(0, C20, (B, t))).backward()
+    assert unbucketed.n == 3  # one program per new length without buckets: the counter counts
