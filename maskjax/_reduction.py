@@ -7,9 +7,9 @@ from typing import Any, Sequence
 import jax
 import jax.numpy as jnp
 
-from maskjax import _checks
+from maskjax import _checks, _policy
 from maskjax._safe_divide import safe_divide
-from maskjax._weighting import fold_mask_and_weight, weight_dtype
+from maskjax._weighting import weight_dtype
 
 
 def reduce_weighted(weighted_values: jax.Array, weight: jax.Array, keep: jax.Array, *,
@@ -54,7 +54,11 @@ def reduce(values: Any, *, mask: Any = None, sample_weight: Any = None, reductio
       ``compute_weighted_loss`` default and Keras 2's rule.
 
     A zero denominator (everything masked, all weights 0) gives 0 with a zero,
-    finite gradient — never NaN.
+    finite gradient — never NaN. A negative or NaN ``sample_weight`` raises
+    ``ValueError`` when its values are concrete (eager call) and makes the
+    result NaN under ``jit`` (:mod:`maskjax._policy`). A ``mask`` /
+    ``sample_weight`` with one extra trailing size-1 axis (Keras ``[B, T, 1]``
+    against ``[B, T]`` values) is accepted.
 
     Args:
       values: ``[*S]`` per-element values (e.g. an unreduced loss).
@@ -70,8 +74,9 @@ def reduce(values: Any, *, mask: Any = None, sample_weight: Any = None, reductio
       otherwise, ``S`` for ``"none"``.
 
     Raises:
-      ValueError: unknown ``reduction``, ``axis`` out of range, or a ``mask`` /
-        ``sample_weight`` that does not broadcast from the left.
+      ValueError: unknown ``reduction``, ``axis`` out of range, a ``mask`` /
+        ``sample_weight`` that does not broadcast from the left, or a concrete
+        negative / NaN ``sample_weight``.
 
     Example:
       >>> import jax.numpy as jnp, maskjax
@@ -91,7 +96,7 @@ def reduce(values: Any, *, mask: Any = None, sample_weight: Any = None, reductio
     if reduction != "none":
         _checks.normalize_axes(axis, values.ndim)
     dtype = weight_dtype(values)
-    weights = fold_mask_and_weight(values.shape, mask=mask, sample_weight=sample_weight, dtype=dtype)
+    weights = _policy.fold(values.shape, mask=mask, sample_weight=sample_weight, dtype=dtype)
     # where(), not a product alone: a masked-out inf/nan value must not leak into the sum.
     weighted = jnp.where(weights.weight != 0, values.astype(dtype), 0) * weights.weight
     return reduce_weighted(weighted, weights.weight, weights.keep, reduction=reduction, axis=axis)

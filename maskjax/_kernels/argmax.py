@@ -42,7 +42,7 @@ def first_argmax(x: jax.Array) -> jax.Array:
     if x.ndim == 0 or x.shape[-1] <= 1:
         return jnp.zeros(x.shape[:-1], jnp.int32)
     # XLA:CPU fuses this scan into every consumer of the result (recomputing it per consumer):
-    # consume it once (maskjax.metrics._stat_scores.counts_update does).
+    # consume it once (maskjax.metrics._confusion.counts_update does).
     return _first_argmax(x)
 
 

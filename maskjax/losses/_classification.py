@@ -17,6 +17,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from maskjax import _checks
 from maskjax._weighting import (check_class_weight, multilabel_class_weight, not_ignored,
@@ -206,7 +207,8 @@ def binary_cross_entropy(preds: Any, targets: Any, *, from_logits: bool = True,
                          pos_weight: Any = None, class_weight: Any = None,
                          label_smoothing: float = 0.0, ignore_index: int | None = None,
                          mask: Any = None, sample_weight: Any = None,
-                         reduction: str = "mean") -> jax.Array:
+                         reduction: str = "mean",
+                         average_axis: int | None = None) -> jax.Array:
     r"""Element-wise sigmoid cross-entropy (binary and multi-label).
 
     With :math:`\tilde y = (1 - \varepsilon) y + \varepsilon / 2` (TF / Keras
@@ -241,10 +243,16 @@ def binary_cross_entropy(preds: Any, targets: Any, *, from_logits: bool = True,
         torchmetrics' multi-label convention) whose elements count nowhere.
       mask: bool or 0/1 broadcast from the left to ``preds.shape``.
       sample_weight: floats broadcast from the left to ``preds.shape``.
+      average_axis: ``None`` (default) or an axis of ``preds``: the per-element
+        values are first averaged over it (Keras' per-sample ``mean(..., axis=-1)``;
+        ignored elements left out) and ``mask`` / ``sample_weight`` then apply to
+        the reduced shape. ``average_axis=-1`` reproduces Keras in every reduction
+        (README, "Keras reductions").
       reduction: see :func:`maskjax.reduce`.
 
     Returns:
-      A scalar, or ``preds``-shaped values for ``reduction="none"``.
+      A scalar, or ``preds``-shaped values for ``reduction="none"``
+      (``preds``' shape without ``average_axis`` when it is given).
 
     Raises:
       TypeError: non-float ``preds``; ValueError: shape mismatches, a bad
@@ -286,7 +294,7 @@ def binary_cross_entropy(preds: Any, targets: Any, *, from_logits: bool = True,
     cwe = _multilabel_cw(class_weight, preds, targets)
     if cwe is not None:
         loss = loss * cwe
-    return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction,
+    return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction, average_axis=average_axis,
                   element_weight=cwe, valid=valid)
 
 
@@ -301,7 +309,8 @@ def _binary_targets(targets: Any, dtype: Any, ignore_index: int | None) -> tuple
 
 def focal_loss(preds: Any, targets: Any, *, alpha: float | None = None, gamma: float = 2.0,
                from_logits: bool = True, ignore_index: int | None = None, mask: Any = None,
-               sample_weight: Any = None, reduction: str = "mean") -> jax.Array:
+               sample_weight: Any = None, reduction: str = "mean",
+               average_axis: int | None = None) -> jax.Array:
     r"""Sigmoid focal loss (Lin et al., 2017), element-wise.
 
     .. math::
@@ -326,10 +335,16 @@ def focal_loss(preds: Any, targets: Any, *, alpha: float | None = None, gamma: f
       from_logits: ``True``: ``preds`` are logits.
       ignore_index: a target value whose elements count nowhere.
       mask, sample_weight: broadcast from the left to ``preds.shape``.
+      average_axis: ``None`` (default) or an axis of ``preds``: the per-element
+        values are first averaged over it (Keras' per-sample ``mean(..., axis=-1)``;
+        ignored elements left out) and ``mask`` / ``sample_weight`` then apply to
+        the reduced shape. ``average_axis=-1`` reproduces Keras in every reduction
+        (README, "Keras reductions").
       reduction: see :func:`maskjax.reduce`.
 
     Returns:
-      A scalar, or ``preds``-shaped values for ``reduction="none"``.
+      A scalar, or ``preds``-shaped values for ``reduction="none"``
+      (``preds``' shape without ``average_axis`` when it is given).
 
     Example:
       >>> import jax.numpy as jnp
@@ -354,7 +369,7 @@ def focal_loss(preds: Any, targets: Any, *, alpha: float | None = None, gamma: f
     loss = ce * jnp.exp(gamma * log_1m_pt) if gamma != 0.0 else ce
     if alpha is not None:
         loss = (alpha * y + (1.0 - alpha) * (1.0 - y)) * loss
-    return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction, valid=valid)
+    return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction, average_axis=average_axis, valid=valid)
 
 
 def multi_positive_cross_entropy(preds: Any, targets: Any, *, axis: int = -1,
@@ -417,3 +432,127 @@ def multi_positive_cross_entropy(preds: Any, targets: Any, *, axis: int = -1,
     else:
         loss = -best
     return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction, valid=valid)
+
+
+def _focal_alpha(alpha: Any, num_classes: int, dtype: Any) -> jax.Array | float | None:
+    """``None``, a Python float, or a ``[C]`` per-class weight vector."""
+    if alpha is None:
+        return None
+    if isinstance(alpha, (int, float, np.integer, np.floating)) and not isinstance(alpha, bool):
+        return _checks.check_static_float(alpha, "alpha", 0.0)
+    a = _checks.as_array(alpha, "alpha")
+    _checks.check_numeric(a, "alpha")
+    if a.ndim == 0:
+        return a.astype(dtype)
+    if a.shape != (num_classes,):
+        raise ValueError(
+            f"`alpha` must be a float or a per-class vector of shape ({num_classes},), "
+            f"got shape {tuple(a.shape)}."
+        )
+    return a.astype(dtype)
+
+
+def softmax_focal_loss(logits: Any, targets: Any, *, alpha: Any = 0.25, gamma: float = 2.0,
+                       from_logits: bool = True, axis: int = -1, label_smoothing: float = 0.0,
+                       ignore_index: int | None = None, mask: Any = None,
+                       sample_weight: Any = None, reduction: str = "mean") -> jax.Array:
+    r"""Categorical (softmax) focal cross-entropy, Keras' ``CategoricalFocalCrossentropy``.
+
+    With :math:`p = \operatorname{clip}(\operatorname{softmax}(x), \epsilon, 1 - \epsilon)`,
+    :math:`\epsilon = 10^{-7}` (Keras clips exactly so), smoothed targets
+    :math:`\tilde t = (1 - \varepsilon) t + \varepsilon / C` (``t`` the one-hot of a
+    class id, or the given distribution) and per-class :math:`\alpha_c`:
+
+    .. math::
+      \ell = -\sum_c \alpha_c\,(1 - p_c)^\gamma\,\tilde t_c \log p_c .
+
+    Parity: ``keras.losses.CategoricalFocalCrossentropy(alpha, gamma,
+    from_logits=True)`` on one-hot targets (and the same on class ids, which
+    are one-hot encoded by gather, never materialised), with a scalar or
+    per-class ``alpha``; Keras' default reduction is ``"sum_over_batch_size"``
+    (equal to ``"mean"`` without ``sample_weight``). ``alpha=None`` means 1;
+    ``gamma=0`` with ``alpha=None`` is the clipped softmax cross-entropy.
+
+    Args:
+      logits: ``[..., C, ...]`` logits (probabilities with ``from_logits=False``,
+        renormalised over ``axis`` as Keras does), classes along ``axis``.
+      targets: integer class ids of ``logits``' shape without ``axis``, or
+        floating one-hot / soft targets of ``logits``' shape.
+      alpha: a float, a ``[C]`` per-class weight, or ``None`` (1). Default 0.25
+        (Keras, Lin et al.).
+      gamma: focusing exponent ``>= 0``.
+      from_logits: ``True`` (default, maskjax's rule): softmax first.
+      axis: the class axis.
+      label_smoothing: ``ε`` in ``[0, 1]``.
+      ignore_index: class id (integer targets only) whose elements count nowhere.
+      mask, sample_weight: broadcast from the left to the element shape
+        (``logits.shape`` without ``axis``; a trailing size-1 axis is accepted).
+      reduction: see :func:`maskjax.reduce`.
+
+    Returns:
+      A scalar, or element-shaped values for ``reduction="none"``.
+
+    Raises:
+      TypeError: non-float ``logits`` or bool ``targets``; ValueError:
+      mismatched shapes, an ``alpha`` that is not a float or ``[C]``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from maskjax.losses import softmax_focal_loss
+      >>> logits = jnp.array([[2.0, 0.0, -1.0], [0.0, 0.5, 0.2]])
+      >>> [round(v, 4) for v in softmax_focal_loss(logits, jnp.array([0, 2]), reduction="none").tolist()]
+      [0.001, 0.1351]
+    """
+    preds = float_preds(logits, "logits")
+    targets = _checks.as_array(targets, "targets")
+    if preds.ndim < 1:
+        raise ValueError(f"`logits` must have a class axis (rank >= 1), got shape {tuple(preds.shape)}.")
+    ax = _checks.normalize_axis(axis, preds.ndim)
+    check_bool_flag(from_logits, "from_logits")
+    eps = check_label_smoothing(label_smoothing)
+    gamma = _checks.check_static_float(gamma, "gamma", 0.0)
+    num_classes = preds.shape[ax]
+    dtype = preds.dtype
+    a = _focal_alpha(alpha, num_classes, dtype)
+    cshape = [1] * preds.ndim
+    cshape[ax] = num_classes
+    if from_logits:
+        p = jax.nn.softmax(preds, axis=ax)
+    else:
+        p = preds / jnp.sum(preds, axis=ax, keepdims=True)
+    p = jnp.clip(p, EPSILON, 1.0 - EPSILON)
+    # f_c = α_c (1 − p_c)^γ (−log p_c): the per-class focal term, Keras' exact operations
+    f = -jnp.log(p) if gamma == 0.0 else jnp.power(1.0 - p, gamma) * -jnp.log(p)
+    if a is not None:
+        f = f * (a.reshape(cshape) if isinstance(a, jax.Array) and a.ndim == 1 else a)
+
+    if targets.dtype == jnp.bool_:
+        raise TypeError("`targets` must be integer class ids or floating one-hot targets, got bool; "
+                        "cast one-hot bool targets to float.")
+    if _checks.is_integer(targets):
+        element_shape = preds.shape[:ax] + preds.shape[ax + 1:]
+        if targets.shape != element_shape:
+            raise ValueError(
+                f"integer `targets` (class ids) must have the shape of `logits` without the class "
+                f"axis {axis}: expected {tuple(element_shape)}, got {tuple(targets.shape)}."
+            )
+        valid = not_ignored(targets, ignore_index)
+        labels = safe_labels(targets, valid)
+        in_range = (labels >= 0) & (labels < num_classes)
+        f_y = jnp.squeeze(jnp.take_along_axis(f, jnp.expand_dims(labels, ax), axis=ax, mode="clip"), ax)
+        loss = f_y if eps == 0.0 else (1.0 - eps) * f_y + (eps / num_classes) * jnp.sum(f, axis=ax)
+        loss = jnp.where(in_range, loss, jnp.asarray(jnp.nan, dtype))
+        return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction, valid=valid)
+    if not _checks.is_floating(targets):
+        raise TypeError(f"`targets` must be integer class ids or floating one-hot targets, got {targets.dtype}.")
+    if ignore_index is not None:
+        raise ValueError("`ignore_index` applies to integer class-id targets only; use `mask`.")
+    if targets.shape != preds.shape:
+        raise ValueError(
+            f"floating `targets` must have the shape of `logits` {tuple(preds.shape)}, got "
+            f"{tuple(targets.shape)} (integer targets are class ids)."
+        )
+    t = targets.astype(dtype)
+    t = t if eps == 0.0 else (1.0 - eps) * t + eps / num_classes
+    return finish(jnp.sum(t * f, axis=ax), mask=mask, sample_weight=sample_weight,
+                  reduction=reduction)

@@ -17,9 +17,10 @@ from typing import Any, Sequence
 import jax
 import jax.numpy as jnp
 
-from maskjax import _checks
+from maskjax import _checks, _policy
 from maskjax._reduction import reduce_weighted
-from maskjax._weighting import fold_mask_and_weight, weight_dtype
+from maskjax._safe_divide import safe_divide
+from maskjax._weighting import weight_dtype
 
 #: Probability clipping used when ``from_logits=False`` (Keras' ``epsilon()``).
 EPSILON = 1e-7
@@ -50,9 +51,41 @@ def check_label_smoothing(value: Any) -> float:
     return _checks.check_static_float(value, "label_smoothing", 0.0, 1.0)
 
 
+def check_average_axis(average_axis: Any, ndim: int) -> int | None:
+    """``None`` or a static int axis of an array of rank ``ndim`` (normalised to >= 0)."""
+    if average_axis is None:
+        return None
+    if ndim < 1:
+        raise ValueError(
+            f"`average_axis`={average_axis!r} needs per-element values of rank >= 1, got rank 0 "
+            "`preds`; pass `average_axis=None`."
+        )
+    return _checks.normalize_axis(average_axis, ndim, "average_axis")
+
+
+def average_over(loss: jax.Array, element_weight: jax.Array | None, valid: jax.Array | None,
+                 axis: int) -> tuple[jax.Array, jax.Array | None, jax.Array | None]:
+    """Keras' per-sample rule: average ``loss`` (and ``ω``) over ``axis`` before weighting.
+
+    Elements that are not ``valid`` (ignored targets) are left out of the
+    average; a slice with no valid element gets 0 and is itself not valid.
+    """
+    if valid is None:
+        omega = None if element_weight is None else jnp.mean(element_weight, axis=axis)
+        return jnp.mean(loss, axis=axis), omega, None
+    dtype = loss.dtype
+    v = valid.astype(dtype)
+    n = jnp.sum(v, axis=axis)
+    zero = jnp.zeros((), dtype)
+    total = jnp.sum(jnp.where(valid, loss, zero), axis=axis)  # an ignored NaN must not leak
+    omega = None if element_weight is None else safe_divide(
+        jnp.sum(jnp.where(valid, element_weight, zero), axis=axis), n)
+    return safe_divide(total, n), omega, n > 0
+
+
 def finish(loss: jax.Array, *, mask: Any, sample_weight: Any, reduction: str,
            element_weight: jax.Array | None = None, valid: jax.Array | None = None,
-           axis: int | Sequence[int] | None = None) -> jax.Array:
+           axis: int | Sequence[int] | None = None, average_axis: int | None = None) -> jax.Array:
     """Fold the weighting arguments into ``loss`` and reduce it.
 
     Args:
@@ -64,10 +97,16 @@ def finish(loss: jax.Array, *, mask: Any, sample_weight: Any, reduction: str,
       valid: bool ``S``; ``False`` elements (ignored targets, empty sets) count
         nowhere.
       axis: axes to reduce (``None``: all).
+      average_axis: if given, ``ℓ`` and ``ω`` are first averaged over this
+        axis (Keras' per-sample ``mean(..., axis=-1)``) and ``mask`` /
+        ``sample_weight`` apply to the reduced shape.
     """
     _checks.check_reduction(reduction)
+    ax = check_average_axis(average_axis, loss.ndim)
+    if ax is not None:
+        loss, element_weight, valid = average_over(loss, element_weight, valid, ax)
     dtype = loss.dtype
-    ew = fold_mask_and_weight(loss.shape, mask=mask, sample_weight=sample_weight, dtype=dtype)
+    ew = _policy.fold(loss.shape, mask=mask, sample_weight=sample_weight, dtype=dtype)
     base, keep = ew.weight, ew.keep
     if valid is not None:
         valid = valid.astype(dtype)

@@ -12,7 +12,8 @@ from maskjax.losses._common import finish, float_preds, float_targets
 
 
 def contrastive_loss(preds: Any, targets: Any, *, margin: float = 1.0, mask: Any = None,
-                     sample_weight: Any = None, reduction: str = "mean") -> jax.Array:
+                     sample_weight: Any = None, reduction: str = "mean",
+                     average_axis: int | None = None) -> jax.Array:
     r"""Contrastive loss on pair distances (Hadsell, Chopra & LeCun, 2006).
 
     ``preds`` are distances :math:`d \ge 0` between the two members of each
@@ -33,10 +34,16 @@ def contrastive_loss(preds: Any, targets: Any, *, margin: float = 1.0, mask: Any
         or float (soft labels interpolate the two terms).
       margin: the margin ``m``; dissimilar pairs farther than ``m`` cost 0.
       mask, sample_weight: broadcast from the left to ``preds.shape``.
+      average_axis: ``None`` (default) or an axis of ``preds``: the per-element
+        values are first averaged over it (Keras' per-sample ``mean(..., axis=-1)``;
+        ignored elements left out) and ``mask`` / ``sample_weight`` then apply to
+        the reduced shape. ``average_axis=-1`` reproduces Keras in every reduction
+        (README, "Keras reductions").
       reduction: see :func:`maskjax.reduce`.
 
     Returns:
-      A scalar, or ``preds``-shaped values for ``reduction="none"``.
+      A scalar, or ``preds``-shaped values for ``reduction="none"``
+      (``preds``' shape without ``average_axis`` when it is given).
 
     Example:
       >>> import jax.numpy as jnp
@@ -51,4 +58,4 @@ def contrastive_loss(preds: Any, targets: Any, *, margin: float = 1.0, mask: Any
     _checks.check_same_shape(d, y, "preds", "targets")
     margin = _checks.check_static_float(margin, "margin")
     loss = y * jnp.square(d) + (1.0 - y) * jnp.square(jnp.maximum(margin - d, 0.0))
-    return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction)
+    return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction, average_axis=average_axis)

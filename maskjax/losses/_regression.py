@@ -26,7 +26,8 @@ def _pair(preds: Any, targets: Any) -> tuple[jax.Array, jax.Array]:
 
 
 def mean_squared_error(preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None,
-                       reduction: str = "mean") -> jax.Array:
+                       reduction: str = "mean",
+                       average_axis: int | None = None) -> jax.Array:
     r"""Squared error :math:`\ell = (x - y)^2`, element-wise, then reduced.
 
     Parity: ``torch.nn.functional.mse_loss`` (every reduction),
@@ -37,10 +38,16 @@ def mean_squared_error(preds: Any, targets: Any, *, mask: Any = None, sample_wei
       preds: predictions, any shape, floating.
       targets: ``preds``-shaped.
       mask, sample_weight: broadcast from the left to ``preds.shape``.
+      average_axis: ``None`` (default) or an axis of ``preds``: the per-element
+        values are first averaged over it (Keras' per-sample ``mean(..., axis=-1)``;
+        ignored elements left out) and ``mask`` / ``sample_weight`` then apply to
+        the reduced shape. ``average_axis=-1`` reproduces Keras in every reduction
+        (README, "Keras reductions").
       reduction: see :func:`maskjax.reduce`.
 
     Returns:
-      A scalar, or ``preds``-shaped values for ``reduction="none"``.
+      A scalar, or ``preds``-shaped values for ``reduction="none"``
+      (``preds``' shape without ``average_axis`` when it is given).
 
     Example:
       >>> import jax.numpy as jnp
@@ -54,11 +61,12 @@ def mean_squared_error(preds: Any, targets: Any, *, mask: Any = None, sample_wei
     """
     preds, targets = _pair(preds, targets)
     return finish(jnp.square(preds - targets), mask=mask, sample_weight=sample_weight,
-                  reduction=reduction)
+                  reduction=reduction, average_axis=average_axis)
 
 
 def mean_absolute_error(preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None,
-                        reduction: str = "mean") -> jax.Array:
+                        reduction: str = "mean",
+                        average_axis: int | None = None) -> jax.Array:
     r"""Absolute error :math:`\ell = |x - y|`, element-wise, then reduced.
 
     Parity: ``torch.nn.functional.l1_loss`` (every reduction), Keras
@@ -68,10 +76,16 @@ def mean_absolute_error(preds: Any, targets: Any, *, mask: Any = None, sample_we
       preds: predictions, any shape, floating.
       targets: ``preds``-shaped.
       mask, sample_weight: broadcast from the left to ``preds.shape``.
+      average_axis: ``None`` (default) or an axis of ``preds``: the per-element
+        values are first averaged over it (Keras' per-sample ``mean(..., axis=-1)``;
+        ignored elements left out) and ``mask`` / ``sample_weight`` then apply to
+        the reduced shape. ``average_axis=-1`` reproduces Keras in every reduction
+        (README, "Keras reductions").
       reduction: see :func:`maskjax.reduce`.
 
     Returns:
-      A scalar, or ``preds``-shaped values for ``reduction="none"``.
+      A scalar, or ``preds``-shaped values for ``reduction="none"``
+      (``preds``' shape without ``average_axis`` when it is given).
 
     Example:
       >>> import jax.numpy as jnp
@@ -83,11 +97,12 @@ def mean_absolute_error(preds: Any, targets: Any, *, mask: Any = None, sample_we
     """
     preds, targets = _pair(preds, targets)
     return finish(jnp.abs(preds - targets), mask=mask, sample_weight=sample_weight,
-                  reduction=reduction)
+                  reduction=reduction, average_axis=average_axis)
 
 
 def huber_loss(preds: Any, targets: Any, *, delta: float = 1.0, mask: Any = None,
-               sample_weight: Any = None, reduction: str = "mean") -> jax.Array:
+               sample_weight: Any = None, reduction: str = "mean",
+               average_axis: int | None = None) -> jax.Array:
     r"""Huber loss, element-wise.
 
     .. math::
@@ -105,10 +120,16 @@ def huber_loss(preds: Any, targets: Any, *, delta: float = 1.0, mask: Any = None
       targets: ``preds``-shaped.
       delta: the positive switch point ``δ``.
       mask, sample_weight: broadcast from the left to ``preds.shape``.
+      average_axis: ``None`` (default) or an axis of ``preds``: the per-element
+        values are first averaged over it (Keras' per-sample ``mean(..., axis=-1)``;
+        ignored elements left out) and ``mask`` / ``sample_weight`` then apply to
+        the reduced shape. ``average_axis=-1`` reproduces Keras in every reduction
+        (README, "Keras reductions").
       reduction: see :func:`maskjax.reduce`.
 
     Returns:
-      A scalar, or ``preds``-shaped values for ``reduction="none"``.
+      A scalar, or ``preds``-shaped values for ``reduction="none"``
+      (``preds``' shape without ``average_axis`` when it is given).
 
     Example:
       >>> import jax.numpy as jnp
@@ -123,11 +144,12 @@ def huber_loss(preds: Any, targets: Any, *, delta: float = 1.0, mask: Any = None
     abs_err = jnp.abs(preds - targets)
     quadratic = jnp.minimum(abs_err, delta)
     loss = 0.5 * jnp.square(quadratic) + delta * (abs_err - quadratic)
-    return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction)
+    return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction, average_axis=average_axis)
 
 
 def log_cosh(preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None,
-             reduction: str = "mean") -> jax.Array:
+             reduction: str = "mean",
+             average_axis: int | None = None) -> jax.Array:
     r"""Log-cosh error :math:`\ell = \log\cosh(x - y)`, computed stably.
 
     Uses :math:`\log\cosh e = \operatorname{logaddexp}(e, -e) - \log 2`
@@ -140,10 +162,16 @@ def log_cosh(preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any =
       preds: predictions, any shape, floating.
       targets: ``preds``-shaped.
       mask, sample_weight: broadcast from the left to ``preds.shape``.
+      average_axis: ``None`` (default) or an axis of ``preds``: the per-element
+        values are first averaged over it (Keras' per-sample ``mean(..., axis=-1)``;
+        ignored elements left out) and ``mask`` / ``sample_weight`` then apply to
+        the reduced shape. ``average_axis=-1`` reproduces Keras in every reduction
+        (README, "Keras reductions").
       reduction: see :func:`maskjax.reduce`.
 
     Returns:
-      A scalar, or ``preds``-shaped values for ``reduction="none"``.
+      A scalar, or ``preds``-shaped values for ``reduction="none"``
+      (``preds``' shape without ``average_axis`` when it is given).
 
     Example:
       >>> import jax.numpy as jnp
@@ -155,7 +183,7 @@ def log_cosh(preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any =
     preds, targets = _pair(preds, targets)
     err = preds - targets
     loss = jnp.logaddexp(err, -err) - jnp.log(2.0).astype(err.dtype)
-    return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction)
+    return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction, average_axis=average_axis)
 
 
 def _l2_normalize(x: jax.Array, axis: int) -> jax.Array:

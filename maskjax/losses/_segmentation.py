@@ -17,23 +17,29 @@ and a class absent from both prediction and target) the score is 1 (loss 0).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from maskjax import _checks
+from maskjax import _checks, _policy
 from maskjax._reduction import reduce_weighted
 from maskjax._safe_divide import safe_divide
-from maskjax._weighting import check_class_weight, fold_mask_and_weight, not_ignored, safe_labels
+from maskjax._weighting import check_class_weight, not_ignored, safe_labels
 from maskjax.losses._common import check_bool_flag, float_preds, float_targets
 
 
-def _overlap_loss(preds: Any, targets: Any, *, alpha: float, beta: float, smooth: float,
-                  axis: int, from_logits: bool, multilabel: bool, class_weight: Any,
-                  ignore_index: int | None, per_sample: bool, mask: Any, sample_weight: Any,
-                  reduction: str) -> jax.Array:
-    _checks.check_reduction(reduction)
+class _Counts(NamedTuple):
+    inter: jax.Array   # [B, C] per sample (or [C] pooled); [.., 1] with pool_classes
+    psum: jax.Array
+    tsum: jax.Array
+    kept: jax.Array    # [B] (or scalar): 1 where the sample has a kept element
+
+
+def _overlap_counts(preds: Any, targets: Any, *, axis: int, from_logits: bool, multilabel: bool,
+                    ignore_index: int | None, per_sample: bool, pool_classes: bool, mask: Any,
+                    sample_weight: Any) -> _Counts:
+    """Soft counts I, P, T over the reduced axes (see the module docstring)."""
     preds = float_preds(preds)
     dtype = preds.dtype
     if preds.ndim < 1:
@@ -42,18 +48,9 @@ def _overlap_loss(preds: Any, targets: Any, *, alpha: float, beta: float, smooth
     check_bool_flag(from_logits, "from_logits")
     check_bool_flag(multilabel, "multilabel")
     check_bool_flag(per_sample, "per_sample")
-    alpha = _checks.check_static_float(alpha, "alpha", 0.0)
-    beta = _checks.check_static_float(beta, "beta", 0.0)
-    smooth = _checks.check_static_float(smooth, "smooth", 0.0)
+    check_bool_flag(pool_classes, "pool_classes")
     num_classes = preds.shape[ax]
-    cw = None if class_weight is None else check_class_weight(class_weight, num_classes).astype(dtype)
-    sigmoid = multilabel or num_classes == 1
-    if from_logits:
-        probs = jax.nn.sigmoid(preds) if sigmoid else jax.nn.softmax(preds, axis=ax)
-    else:
-        probs = preds
-    probs = jnp.moveaxis(probs, ax, -1)
-    element_shape = probs.shape[:-1]
+    element_shape = preds.shape[:ax] + preds.shape[ax + 1:]
 
     targets = _checks.as_array(targets, "targets")
     _checks.check_numeric(targets, "targets")
@@ -64,9 +61,10 @@ def _overlap_loss(preds: Any, targets: Any, *, alpha: float, beta: float, smooth
         valid = not_ignored(targets, ignore_index)
         labels = safe_labels(targets, valid)
         in_range = (labels >= 0) & (labels < num_classes)
-        t = jax.nn.one_hot(labels, num_classes, dtype=dtype)
-        # out-of-range ids poison the sums (NaN loss), never silently dropped
-        t = t * jnp.where(in_range, 1.0, jnp.nan).astype(dtype)[..., None]
+        # out-of-range ids poison the sums (NaN loss, eager and jit alike), never silently
+        # dropped: an explicit select, which XLA cannot fold away as it may fold 0 · NaN
+        t = jnp.where(in_range[..., None], jax.nn.one_hot(labels, num_classes, dtype=dtype),
+                      jnp.asarray(jnp.nan, dtype))
     else:
         if ignore_index is not None:
             raise ValueError("`ignore_index` applies to integer class-id targets only; use `mask`.")
@@ -78,8 +76,17 @@ def _overlap_loss(preds: Any, targets: Any, *, alpha: float, beta: float, smooth
             )
         t = jnp.moveaxis(targets.astype(dtype), ax, -1)
 
-    ew = fold_mask_and_weight(element_shape, mask=mask, sample_weight=sample_weight, dtype=dtype)
+    ew = _policy.fold(element_shape, mask=mask, sample_weight=sample_weight, dtype=dtype)
     w = ew.weight if valid is None else ew.weight * valid.astype(dtype)
+    live = w != 0
+    # mask before computing: a NaN / inf score in a masked element reaches neither value nor grad
+    preds = jnp.where(jnp.expand_dims(live, ax), preds, jnp.zeros((), dtype))
+    sigmoid = multilabel or num_classes == 1
+    if from_logits:
+        probs = jax.nn.sigmoid(preds) if sigmoid else jax.nn.softmax(preds, axis=ax)
+    else:
+        probs = preds
+    probs = jnp.moveaxis(probs, ax, -1)
     if per_sample:
         if len(element_shape) < 1:
             raise ValueError("`per_sample=True` needs a leading batch axis in `preds`; "
@@ -87,21 +94,58 @@ def _overlap_loss(preds: Any, targets: Any, *, alpha: float, beta: float, smooth
         sum_axes = tuple(range(1, len(element_shape)))
     else:
         sum_axes = tuple(range(len(element_shape)))
-    t = jnp.where(w[..., None] != 0, t, 0.0)  # masked / ignored elements hold no NaN
+    t = jnp.where(live[..., None], t, jnp.zeros((), dtype))  # masked / ignored elements hold no NaN
     wp = w[..., None] * probs
     inter = jnp.sum(wp * t, axis=sum_axes)
     psum = jnp.sum(wp, axis=sum_axes)
     tsum = jnp.sum(w[..., None] * t, axis=sum_axes)
+    if pool_classes:  # Keras `axis=None`: one pooled count over the channels too
+        inter, psum, tsum = (jnp.sum(v, axis=-1, keepdims=True) for v in (inter, psum, tsum))
+    kept = jnp.any(live, axis=sum_axes).astype(dtype)
+    return _Counts(inter, psum, tsum, kept)
+
+
+def _finish_overlap(counts: _Counts, *, alpha: float, beta: float, smooth: float,
+                    class_weight: jax.Array | None, class_slice: slice, per_sample: bool,
+                    reduction: str) -> jax.Array:
+    inter, psum, tsum, kept = counts
+    dtype = inter.dtype
     den = inter + alpha * (psum - inter) + beta * (tsum - inter) + smooth
     per_class = 1.0 - safe_divide(inter + smooth, den, zero_division=1.0)
-    if cw is not None:
-        per_class = per_class * cw
-    loss = jnp.mean(per_class, axis=-1)  # optax: class weights multiply, then a plain class mean
-    kept = jnp.any(w != 0, axis=sum_axes).astype(dtype)
+    if class_weight is not None:
+        per_class = per_class * class_weight.astype(dtype)
+    # optax: class weights multiply, then a plain mean over the (kept) classes
+    loss = jnp.mean(per_class[..., class_slice], axis=-1)
+    loss = jnp.where(kept != 0, loss, jnp.zeros((), dtype))
     if not per_sample:
-        return jnp.where(kept != 0, loss, jnp.zeros((), dtype))
-    numer = jnp.where(kept != 0, loss, jnp.zeros((), dtype))
-    return reduce_weighted(numer, kept, kept, reduction=reduction)
+        return loss
+    return reduce_weighted(loss, kept, kept, reduction=reduction)
+
+
+def _overlap_loss(preds: Any, targets: Any, *, alpha: float, beta: float, smooth: float,
+                  axis: int, from_logits: bool, multilabel: bool, class_weight: Any,
+                  ignore_index: int | None, per_sample: bool, mask: Any, sample_weight: Any,
+                  reduction: str, pool_classes: bool = False) -> jax.Array:
+    _checks.check_reduction(reduction)
+    alpha = _checks.check_static_float(alpha, "alpha", 0.0)
+    beta = _checks.check_static_float(beta, "beta", 0.0)
+    smooth = _checks.check_static_float(smooth, "smooth", 0.0)
+    counts = _overlap_counts(preds, targets, axis=axis, from_logits=from_logits,
+                             multilabel=multilabel, ignore_index=ignore_index,
+                             per_sample=per_sample, pool_classes=pool_classes, mask=mask,
+                             sample_weight=sample_weight)
+    cw = None
+    if class_weight is not None:
+        if pool_classes:
+            raise ValueError(
+                "`class_weight` weighs per-class losses and has no meaning with "
+                "`pool_classes=True` (one count pooled over the classes); drop one of them."
+            )
+        num_classes = _checks.as_array(preds, "preds").shape[_checks.normalize_axis(
+            axis, _checks.as_array(preds, "preds").ndim)]
+        cw = check_class_weight(class_weight, num_classes)
+    return _finish_overlap(counts, alpha=alpha, beta=beta, smooth=smooth, class_weight=cw,
+                           class_slice=slice(None), per_sample=per_sample, reduction=reduction)
 
 
 _SHARED_ARGS = r"""
@@ -121,7 +165,13 @@ _SHARED_ARGS = r"""
       ignore_index: class id (integer targets only) whose elements count nowhere.
       per_sample: ``True`` (default, optax): sums over all axes but the batch
         (first) and class axes, one loss per sample; ``False``: pools the whole
-        batch per class (segmentation-models-pytorch, Keras ``axis=None``).
+        batch per class (segmentation-models-pytorch).
+      pool_classes: ``False`` (default, optax): one score per class, then the
+        class mean; ``True``: I, P and T are also summed over the classes, one
+        pooled score (Keras ``dice`` / ``Tversky``: ``axis=None`` is
+        ``per_sample=False, pool_classes=True``; ``axis=(1, 2, 3)`` on
+        ``[B, H, W, C]`` is ``per_sample=True, pool_classes=True``). Not
+        combinable with ``class_weight``.
       mask: bool or 0/1 broadcast from the left to ``preds.shape`` without the
         class axis; masked elements are removed from I, P and T.
       sample_weight: per-element weights inside I, P and T (broadcast the
@@ -138,13 +188,14 @@ _SHARED_ARGS = r"""
 
 def dice_loss(preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = -1,
               from_logits: bool = True, multilabel: bool = False, class_weight: Any = None,
-              ignore_index: int | None = None, per_sample: bool = True, mask: Any = None,
+              ignore_index: int | None = None, per_sample: bool = True, pool_classes: bool = False,
+              mask: Any = None,
               sample_weight: Any = None, reduction: str = "mean") -> jax.Array:
     return _overlap_loss(preds, targets, alpha=0.5, beta=0.5, smooth=smooth, axis=axis,
                          from_logits=from_logits, multilabel=multilabel,
                          class_weight=class_weight, ignore_index=ignore_index,
                          per_sample=per_sample, mask=mask, sample_weight=sample_weight,
-                         reduction=reduction)
+                         reduction=reduction, pool_classes=pool_classes)
 
 
 dice_loss.__doc__ = r"""Soft Dice loss: :math:`1 - (2I + 2s)/(P + T + 2s)` per sample and class.
@@ -152,8 +203,10 @@ dice_loss.__doc__ = r"""Soft Dice loss: :math:`1 - (2I + 2s)/(P + T + 2s)` per s
     The Tversky form with :math:`\alpha = \beta = \frac12` (see the module
     docstring). Parity: ``optax.losses.dice_loss`` (same smoothing, default
     ``smooth=1``, same per-sample layout: maskjax ``reduction="none"`` equals
-    optax's ``[B]`` output); Keras ``dice`` is ``per_sample=False``,
-    ``smooth=0``, ``from_logits=False`` up to its ``1e-7`` in the denominator.
+    optax's ``[B]`` output); Keras ``dice`` / ``Dice()`` (``axis=None``) is
+    ``per_sample=False, pool_classes=True, smooth=0, from_logits=False`` up to
+    its ``1e-7`` in the denominator (Keras pools the channels too; without
+    ``pool_classes`` the two agree only for one channel).
     The older ``(2I + s)/(P + T + s)`` convention (segmentation-models-pytorch
     ≤ 0.2) is *not* used.
 """ + _SHARED_ARGS.format(extra="") + r"""
@@ -170,13 +223,14 @@ dice_loss.__doc__ = r"""Soft Dice loss: :math:`1 - (2I + 2s)/(P + T + 2s)` per s
 def tversky_loss(preds: Any, targets: Any, *, alpha: float = 0.5, beta: float = 0.5,
                  smooth: float = 1.0, axis: int = -1, from_logits: bool = True,
                  multilabel: bool = False, class_weight: Any = None,
-                 ignore_index: int | None = None, per_sample: bool = True, mask: Any = None,
+                 ignore_index: int | None = None, per_sample: bool = True, pool_classes: bool = False,
+                 mask: Any = None,
                  sample_weight: Any = None, reduction: str = "mean") -> jax.Array:
     return _overlap_loss(preds, targets, alpha=alpha, beta=beta, smooth=smooth, axis=axis,
                          from_logits=from_logits, multilabel=multilabel,
                          class_weight=class_weight, ignore_index=ignore_index,
                          per_sample=per_sample, mask=mask, sample_weight=sample_weight,
-                         reduction=reduction)
+                         reduction=reduction, pool_classes=pool_classes)
 
 
 tversky_loss.__doc__ = r"""Tversky loss (Salehi et al., 2017): :math:`1 - (I + s)/(I + \alpha FP + \beta FN + s)`.
@@ -184,10 +238,15 @@ tversky_loss.__doc__ = r"""Tversky loss (Salehi et al., 2017): :math:`1 - (I + s
     ``alpha`` weighs false positives :math:`FP = \sum p(1 - t)`, ``beta``
     false negatives :math:`FN = \sum (1 - p)t`; the defaults ½, ½ give
     :func:`dice_loss` (as optax and Keras). Parity: ``optax.losses.dice_loss``
-    with ``alpha``/``beta``. Trap: Keras ``tversky`` applies its ``alpha`` to
-    :math:`\sum t(1 - p)` (what it calls ``fp`` is a false negative), so Keras
-    ``tversky(alpha=a, beta=b)`` is maskjax ``tversky_loss(alpha=b, beta=a,
-    smooth=0, per_sample=False, from_logits=False)``.
+    with ``alpha``/``beta``.
+
+    Keras ``tversky`` / ``Tversky`` depend on the Keras version. Up to Keras
+    3.15 its ``alpha`` multiplies :math:`\sum t(1 - p)` (what it calls ``fp``
+    is a false negative): Keras ``tversky(alpha=a, beta=b)`` is maskjax
+    ``tversky_loss(alpha=b, beta=a, smooth=0, per_sample=False,
+    pool_classes=True, from_logits=False)``. Keras 3.16 swapped them back
+    (keras-team/keras#23333): there it is ``alpha=a, beta=b`` with the same
+    other options. maskjax's ``alpha`` always weighs false positives.
 """ + _SHARED_ARGS.format(extra="alpha: weight of false positives (>= 0).\n      beta: weight of false negatives (>= 0).\n      ") + r"""
     Example:
       >>> import jax.numpy as jnp
@@ -201,13 +260,14 @@ tversky_loss.__doc__ = r"""Tversky loss (Salehi et al., 2017): :math:`1 - (I + s
 
 def jaccard_loss(preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = -1,
                  from_logits: bool = True, multilabel: bool = False, class_weight: Any = None,
-                 ignore_index: int | None = None, per_sample: bool = True, mask: Any = None,
+                 ignore_index: int | None = None, per_sample: bool = True, pool_classes: bool = False,
+                 mask: Any = None,
                  sample_weight: Any = None, reduction: str = "mean") -> jax.Array:
     return _overlap_loss(preds, targets, alpha=1.0, beta=1.0, smooth=smooth, axis=axis,
                          from_logits=from_logits, multilabel=multilabel,
                          class_weight=class_weight, ignore_index=ignore_index,
                          per_sample=per_sample, mask=mask, sample_weight=sample_weight,
-                         reduction=reduction)
+                         reduction=reduction, pool_classes=pool_classes)
 
 
 jaccard_loss.__doc__ = r"""Soft Jaccard (IoU) loss: :math:`1 - (I + s)/(P + T - I + s)`.
@@ -224,6 +284,78 @@ jaccard_loss.__doc__ = r"""Soft Jaccard (IoU) loss: :math:`1 - (I + s)/(P + T - 
       >>> round(float(jaccard_loss(probs, t, from_logits=False, smooth=0.0)), 4)
       0.3182
 """
+
+
+def generalized_dice_loss(preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = -1,
+                          from_logits: bool = True, multilabel: bool = False,
+                          ignore_background: bool = False, ignore_index: int | None = None,
+                          mask: Any = None, sample_weight: Any = None,
+                          reduction: str = "mean") -> jax.Array:
+    r"""Generalised Dice loss (Sudre et al., 2017): Dice with inverse squared class frequencies.
+
+    With the soft counts of :func:`dice_loss` per sample ``b`` and class ``c``
+    and the class frequencies :math:`f_c = \sum w\,t_c` over the whole batch
+    (kept elements only):
+
+    .. math::
+      v_c = \frac{1}{f_c^2 + 10^{-7}}, \quad
+      \omega_c = C\,\frac{v_c}{\sum_k v_k}, \quad
+      \ell_b = \operatorname{mean}_{c} \;\omega_c
+        \Bigl(1 - \frac{2 I_{bc} + 2s}{P_{bc} + T_{bc} + 2s}\Bigr),
+
+    the class mean running over classes ``1..C-1`` with ``ignore_background``
+    (the weights are still normalised over all ``C``). The weights depend on
+    the targets only (no gradient flows through them).
+
+    Parity: ``optax.losses.multiclass_generalized_dice_loss`` (same weights,
+    smoothing, ``apply_softmax`` = ``from_logits``, ``ignore_background``):
+    optax's scalar is the plain mean of the per-sample ``ℓ_b``, i.e. maskjax
+    ``reduction="mean"`` without mask or weights.
+
+    Args:
+      preds: ``[B, ..., C, ...]`` logits (or probabilities with
+        ``from_logits=False``), classes along ``axis``.
+      targets: one-hot / soft targets of ``preds``' shape, or integer class ids
+        of ``preds``' shape without ``axis``.
+      smooth: the smoothing ``s >= 0`` (default 1, as optax).
+      axis: the class axis (``-1``: channels-last as optax; ``1`` for torch).
+      from_logits: ``True``: softmax over ``axis`` (a sigmoid for one channel
+        or ``multilabel=True``); ``False``: ``preds`` are probabilities.
+      multilabel: sigmoid per class instead of softmax.
+      ignore_background: leave class 0 out of the class mean (optax).
+      ignore_index: class id (integer targets only) whose elements count nowhere.
+      mask: bool or 0/1 broadcast from the left to ``preds.shape`` without the
+        class axis (a trailing size-1 axis is accepted); masked elements count
+        neither in the soft counts nor in the frequencies.
+      sample_weight: per-element weights inside the counts and frequencies
+        (broadcast the same way).
+      reduction: how per-sample losses combine (samples with no kept element
+        count nowhere); ``"none"`` gives ``[B]``.
+
+    Returns:
+      A scalar, or ``[B]`` for ``reduction="none"``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from maskjax.losses import generalized_dice_loss
+      >>> probs = jnp.array([[[0.8, 0.2], [0.4, 0.6], [0.9, 0.1], [0.7, 0.3]]])  # [B=1, N=4, C=2]
+      >>> labels = jnp.array([[0, 1, 0, 0]])
+      >>> round(float(generalized_dice_loss(probs, labels, from_logits=False, smooth=0.0)), 4)
+      0.4263
+    """
+    _checks.check_reduction(reduction)
+    smooth = _checks.check_static_float(smooth, "smooth", 0.0)
+    check_bool_flag(ignore_background, "ignore_background")
+    counts = _overlap_counts(preds, targets, axis=axis, from_logits=from_logits,
+                             multilabel=multilabel, ignore_index=ignore_index, per_sample=True,
+                             pool_classes=False, mask=mask, sample_weight=sample_weight)
+    freq = jax.lax.stop_gradient(jnp.sum(counts.tsum, axis=0))
+    inv = 1.0 / (jnp.square(freq) + 1e-7)
+    num_classes = freq.shape[-1]
+    cw = inv / jnp.sum(inv) * num_classes
+    class_slice = slice(1, None) if ignore_background and num_classes > 1 else slice(None)
+    return _finish_overlap(counts, alpha=0.5, beta=0.5, smooth=smooth, class_weight=cw,
+                           class_slice=class_slice, per_sample=True, reduction=reduction)
 
 
 def soft_fbeta_loss(preds: Any, targets: Any, *, beta: float = 1.0, average: str = "micro",
@@ -279,8 +411,12 @@ def soft_fbeta_loss(preds: Any, targets: Any, *, beta: float = 1.0, average: str
     _checks.check_same_shape(preds, y, "preds", "targets")
     if average == "macro" and preds.ndim < 1:
         raise ValueError("`average='macro'` needs a label axis (last) in `preds`.")
+    w = _policy.fold(preds.shape, mask=mask, sample_weight=sample_weight, dtype=dtype).weight
+    # mask before computing: a NaN / inf in a masked element reaches neither value nor gradient
+    live = w != 0
+    zero = jnp.zeros((), dtype)
+    preds, y = jnp.where(live, preds, zero), jnp.where(live, y, zero)
     p = jax.nn.sigmoid(preds) if from_logits else preds
-    w = fold_mask_and_weight(preds.shape, mask=mask, sample_weight=sample_weight, dtype=dtype).weight
     axes = None if average == "micro" else tuple(range(preds.ndim - 1))
     wp = w * p
     tp = jnp.sum(wp * y, axis=axes)

@@ -1,12 +1,13 @@
-"""Input validation and formatting shared by the classification metrics.
+"""The one input layer of the metrics: argument checks and formatting for every family.
 
-The metric pipeline is torchmetrics-shaped::
+Confusion metrics, curves and calibration all read their inputs here::
 
-    check_args(...)            # Python arguments (static config), eager
-    validate_values(...)       # optional eager value check (validate=True)
-    fmt = format_inputs(...)   # trace-safe: shapes/dtypes, threshold, argmax, weights
-    state = <update>(fmt)      # maskjax.metrics._stat_scores
-    value = <compute>(state)   # maskjax.metrics._stat_scores
+    check_args(...)               # Python arguments (static config), eager
+    validate_values(...)          # optional eager value check (validate=True)
+    fmt = format_inputs(...)      # confusion metrics: shapes/dtypes, threshold, argmax, weights
+    problems = format_problems()  # curves / calibration: [K, M] binary problems (scores, labels, weights)
+    state = spec.update(...)      # the metric's state (maskjax.metrics._confusion, curves/)
+    value = metric.compute(state) # the metric's formula, in the metric's own module
 
 Everything in :func:`format_inputs` runs under ``jax.jit``: it only raises on
 *static* information (shapes, dtypes, Python arguments). Threshold values are
@@ -60,6 +61,7 @@ __all__ = [
     "check_from_logits",
     "float_scores",
     "format_problems",
+    "probability_scores",
     "reduce_classes",
     "torch_linspace",
     "TASKS",
@@ -339,7 +341,7 @@ def format_inputs(preds: Any, targets: Any, *, task: str, num_classes: int | Non
     out = Formatted(p, t, weight, keep, sw, class_w, None)
     if task == "multilabel" and preds.ndim >= 2:
         # Keep the raw inputs: the multi-label counts re-run this formatting per row block inside
-        # a loop (maskjax.metrics._stat_scores), so these [N, L] arrays are never materialised.
+        # a loop (maskjax.metrics._confusion.counts_update), so these [N, L] arrays are never materialised.
         out = _WithRaw(*out)
         out._raw = dict(preds=preds, targets=targets, mask=mask, sample_weight=sw, threshold=thr,
                         from_logits=from_logits, lower_is_positive=lower_is_positive,
@@ -449,6 +451,39 @@ def float_scores(preds: jax.Array) -> jax.Array:
     return preds.astype(jnp.float32)
 
 
+def probability_scores(preds: jax.Array, targets: jax.Array, *, task: str, num_classes: int | None,
+                       from_logits: bool) -> tuple[jax.Array, tuple[int, ...]]:
+    """Check the shapes of score inputs and return ``(probabilities, element shape)``.
+
+    The one check of curves and calibration: binary / multi-label ``preds`` and ``targets`` of one
+    shape (sigmoid with ``from_logits``); multiclass ``preds [..., C]`` with integer class ids
+    ``targets [...]`` (softmax with ``from_logits``). Trace-safe: raises on static information only.
+    """
+    _checks.check_numeric(targets, "targets")
+    scores = float_scores(preds)
+    if task == "binary":
+        _checks.check_same_shape(preds, targets, "preds", "targets")
+        return (jax.nn.sigmoid(scores) if from_logits else scores), tuple(preds.shape)
+    if preds.ndim < 1:
+        raise ValueError(f"`preds` must have a class axis last for task={task!r}, got a scalar.")
+    c = preds.shape[-1]
+    if num_classes is not None:
+        num_classes = _checks.check_static_int(num_classes, "num_classes", minimum=1)
+        if num_classes != c:
+            raise ValueError(
+                f"`preds` must have num_classes={num_classes} entries on its last axis, "
+                f"got shape {tuple(preds.shape)}.")
+    if task == "multiclass":
+        if tuple(targets.shape) != tuple(preds.shape[:-1]):
+            raise ValueError(
+                "For task='multiclass', `targets` must be integer class ids with shape "
+                f"preds.shape[:-1]={tuple(preds.shape[:-1])}, got {tuple(targets.shape)}.")
+        _checks.check_integer(targets, "targets", "class ids for task='multiclass'")
+        return (jax.nn.softmax(scores, axis=-1) if from_logits else scores), tuple(preds.shape[:-1])
+    _checks.check_same_shape(preds, targets, "preds", "targets")
+    return (jax.nn.sigmoid(scores) if from_logits else scores), tuple(preds.shape)
+
+
 def format_problems(preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
                     from_logits: bool = False, mask: Any = None, sample_weight: Any = None,
                     ignore_index: int | None = None, micro: bool = False) -> Problems:
@@ -462,37 +497,7 @@ def format_problems(preds: Any, targets: Any, *, task: str, num_classes: int | N
     from_logits = check_from_logits(from_logits)
     preds = _checks.as_array(preds, "preds")
     targets = _checks.as_array(targets, "targets")
-    _checks.check_numeric(targets, "targets")
-    scores = float_scores(preds)
-    if task == "binary":
-        _checks.check_same_shape(preds, targets, "preds", "targets")
-        if from_logits:
-            scores = jax.nn.sigmoid(scores)
-        shape = tuple(preds.shape)
-    else:
-        if preds.ndim < 1:
-            raise ValueError(f"`preds` must have a class axis last for task={task!r}, got a scalar.")
-        c = preds.shape[-1]
-        if num_classes is not None:
-            num_classes = _checks.check_static_int(num_classes, "num_classes", minimum=1)
-            if num_classes != c:
-                raise ValueError(
-                    f"`preds` must have num_classes={num_classes} entries on its last axis, "
-                    f"got shape {tuple(preds.shape)}.")
-        if task == "multiclass":
-            if tuple(targets.shape) != tuple(preds.shape[:-1]):
-                raise ValueError(
-                    "For task='multiclass', `targets` must be integer class ids with shape "
-                    f"preds.shape[:-1]={tuple(preds.shape[:-1])}, got {tuple(targets.shape)}.")
-            _checks.check_integer(targets, "targets", "class ids for task='multiclass'")
-            if from_logits:
-                scores = jax.nn.softmax(scores, axis=-1)
-            shape = tuple(preds.shape[:-1])
-        else:
-            _checks.check_same_shape(preds, targets, "preds", "targets")
-            if from_logits:
-                scores = jax.nn.sigmoid(scores)
-            shape = tuple(preds.shape)
+    scores, shape = probability_scores(preds, targets, task=task, num_classes=num_classes, from_logits=from_logits)
     wdtype = weight_dtype(scores)
     w = fold_mask_and_weight(shape, mask=mask, sample_weight=sample_weight, dtype=wdtype).weight
     valid = not_ignored(targets, ignore_index)

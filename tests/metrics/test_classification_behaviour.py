@@ -286,7 +286,7 @@ def test_bad_inputs_raise_clear_errors():
 
 
 # --------------------------------------------------------------------------- #
-# Seed questions (DESIGN.md): each one a one-liner
+# Seed questions (the README quick start): each one a one-liner
 # --------------------------------------------------------------------------- #
 def test_seed_precision_and_recall_of_a_single_class():
     rng = np.random.default_rng(3)

@@ -69,7 +69,7 @@ LOSS_CASES = {
 _MC = dict(task="multiclass", num_classes=C)
 
 METRIC_CASES = {
-    # one-shot functions (DESIGN.md signatures): multiclass scores + int64 labels + a mask
+    # one-shot functions (the documented signatures): multiclass scores + int64 labels + a mask
     **{name: (lambda r, _kw=kw: ((_logits(r, B, C), _labels(r, B)), dict(_MC, mask=_mask(B), **_kw)))
        for name, kw in {
            "stat_scores": {}, "confusion_matrix": {}, "accuracy": {}, "balanced_accuracy": {},

@@ -110,25 +110,14 @@ def calibration_update(preds: Any, targets: Any, *, task: str = "binary", num_cl
 @functools.partial(jax.jit, static_argnames=("task", "num_classes", "n_bins", "from_logits", "ignore_index"))
 def _sums(preds, targets, mask, sample_weight, *, task, num_classes, n_bins, from_logits, ignore_index):
     _checks.check_floating(preds, "preds")
-    scores = _format.float_scores(preds)
+    scores, _ = _format.probability_scores(preds, targets, task=task, num_classes=num_classes,
+                                           from_logits=from_logits)
     if task == "multiclass":
-        if preds.ndim < 1 or tuple(targets.shape) != tuple(preds.shape[:-1]):
-            raise ValueError("For task='multiclass', `preds` must be [..., C] and `targets` [...] class ids; "
-                             f"got {tuple(preds.shape)} and {tuple(targets.shape)}.")
-        _checks.check_integer(targets, "targets", "class ids for task='multiclass'")
         c = preds.shape[-1]
-        if num_classes is not None and num_classes != c:
-            raise ValueError(f"`preds` must have num_classes={num_classes} entries on its last axis, "
-                             f"got shape {tuple(preds.shape)}.")
-        if from_logits:
-            scores = jax.nn.softmax(scores, axis=-1)
         conf = jnp.max(scores, axis=-1)
         acc = jnp.argmax(scores, axis=-1) == targets
         valid = not_ignored(targets, ignore_index) & (targets >= 0) & (targets < c)
     else:
-        _checks.check_same_shape(preds, targets, "preds", "targets")
-        if from_logits:
-            scores = jax.nn.sigmoid(scores)
         conf, acc = scores, targets == 1
         valid = not_ignored(targets, ignore_index) & ((targets == 0) | (targets == 1))
     dtype = weight_dtype(conf)
