@@ -72,15 +72,37 @@ CASES = [
     ("contrastive_loss", losses.contrastive_loss, dict(margin=1.5)),
     ("soft_fbeta_loss", losses.soft_fbeta_loss, dict(beta=2.0)),
     ("soft_fbeta_loss_macro", losses.soft_fbeta_loss, dict(average="macro")),
+    # issue 14: new losses and options
+    ("softmax_focal_loss", losses.softmax_focal_loss,
+     dict(alpha=np.array([0.1, 0.4, 0.2, 0.2, 0.1], np.float32), label_smoothing=0.1)),
+    ("softmax_focal_loss_onehot", losses.softmax_focal_loss, dict(gamma=1.5)),
+    ("generalized_dice_loss", losses.generalized_dice_loss, {}),
+    ("dice_loss_pooled_classes", losses.dice_loss, dict(pool_classes=True)),
+    ("tversky_loss_keras_global", losses.tversky_loss,
+     dict(alpha=0.3, beta=0.7, smooth=0.0, per_sample=False, pool_classes=True)),
+    ("mean_squared_error_avg", losses.mean_squared_error, dict(average_axis=-1)),
+    ("huber_loss_avg", losses.huber_loss, dict(delta=0.5, average_axis=-1)),
+    ("binary_cross_entropy_avg", losses.binary_cross_entropy, dict(average_axis=-1)),
+    ("focal_loss_avg", losses.focal_loss, dict(alpha=0.25, average_axis=-1)),
 ]
 
 
 def inputs_for(case_id: str, seed: int = 0):
     base = {"cross_entropy_opts": "cross_entropy", "dice_loss_global": "dice_loss",
-            "soft_fbeta_loss_macro": "soft_fbeta_loss"}.get(case_id, case_id)
-    return make_inputs(base, seed)
+            "soft_fbeta_loss_macro": "soft_fbeta_loss", "softmax_focal_loss": "cross_entropy",
+            "softmax_focal_loss_onehot": "cross_entropy_probs",
+            "generalized_dice_loss": "dice_loss", "dice_loss_pooled_classes": "dice_loss",
+            "tversky_loss_keras_global": "dice_loss"}.get(case_id, case_id)
+    if base.endswith("_avg"):
+        base = base[:-len("_avg")]
+    x, y = make_inputs(base, seed)
+    if case_id == "softmax_focal_loss_onehot":   # one-hot targets
+        y = _onehot(y.argmax(-1), y.shape[-1])
+    if case_id.endswith("_avg"):                 # [B, T, D]: Keras' per-sample average over D
+        x, y = np.stack([x, x[::-1] * 0.5], 1), np.stack([y, y[::-1]], 1)
+    return x, y
 
 
 #: Losses whose value is a per-batch statistic: a row mask ≡ slicing only for "mean"/"sum" as
 #: documented there (pooled or per-sample overlap statistics).
-POOLED = {"dice_loss_global", "soft_fbeta_loss", "soft_fbeta_loss_macro"}
+POOLED = {"dice_loss_global", "soft_fbeta_loss", "soft_fbeta_loss_macro", "tversky_loss_keras_global"}
