@@ -66,3 +66,70 @@ def test_metric_streams_and_resets():
     np.testing.assert_allclose(float(m.result()), float(maskjax.metrics.precision(p, y, task="binary")))
     m.reset_state()
     assert float(m.result()) == 0.0
+
+
+def test_metric_config_round_trip_carries_the_maskjax_configuration():
+    import json
+    M = maskjax.metrics
+    cases = [
+        mk.Metric(M.F1Score(task="multilabel", num_classes=3, threshold=np.array([0.3, 0.5, 0.7]),
+                            average="weighted", zero_division=float("nan")), name="f1"),
+        mk.Metric(M.Precision(task="multiclass", num_classes=4, class_weight=np.array([1.0, 2.0, 0.5, 1.0]),
+                              dtype="float32", ignore_index=-1), class_id=1),
+        mk.Metric(M.CohenKappa(task="multiclass", num_classes=4, weights="quadratic")),
+    ]
+    rng = np.random.default_rng(0)
+    for metric in cases:
+        config = json.loads(json.dumps(metric.get_config()))  # what a .keras file stores
+        clone = mk.Metric.from_config(config)
+        assert clone.metric == metric.metric and clone.name == metric.name
+        n_out = metric.metric.num_classes
+        if metric.metric.task == "multilabel":
+            y, p = rng.integers(0, 2, (16, n_out)), rng.uniform(size=(16, n_out)).astype(np.float32)
+        else:
+            y, p = rng.integers(0, n_out, 16), rng.uniform(size=(16, n_out)).astype(np.float32)
+        for m in (metric, clone):
+            m.update_state(y, p)
+        np.testing.assert_array_equal(np.asarray(clone.result()), np.asarray(metric.result()))
+
+
+def test_default_metric_objects_take_weights_int32_is_kept_when_asked():
+    M = maskjax.metrics
+    y, p = np.array([1, 0, 1, 1]), np.array([0.9, 0.8, 0.4, 0.7], np.float32)
+    w = np.array([1.0, 3.0, 2.0, 0.5], np.float32)
+    acc = mk.Metric(M.Accuracy(task="binary"))
+    assert acc.metric.dtype == "float32" and acc.wrapped.dtype is None
+    acc.update_state(y, p, sample_weight=w)
+    # hand-derived: correct = [1, 0, 0, 1] (0.4 < 0.5, 0.8 > 0.5 against 0) -> (1 + 0.5) / 6.5
+    np.testing.assert_allclose(float(acc.result()), 1.5 / 6.5, rtol=1e-6)
+    strict = mk.Metric(M.Accuracy(task="binary", dtype="int32"))
+    assert strict.metric.dtype == "int32"
+    with pytest.raises(TypeError, match="dtype='float32'"):
+        strict.update_state(y, p, sample_weight=w)
+
+
+def test_class_id_errors_name_the_argument():
+    M = maskjax.metrics
+    with pytest.raises(ValueError, match="class_id"):
+        mk.Metric(M.Precision(task="binary"), class_id=0)
+    with pytest.raises(ValueError, match=r"class_id.*\[0, 3\)"):
+        mk.Metric(M.Precision(task="multiclass", num_classes=3), class_id=3)
+    with pytest.raises(TypeError, match="class_id"):
+        mk.Metric(M.Precision(task="multiclass", num_classes=3), class_id="2")
+    with pytest.raises(ValueError, match="class_id"):
+        mk.Metric(M.MatthewsCorrCoef(task="multiclass", num_classes=3), class_id=1)
+
+
+def test_keras_layouts_and_defaults():
+    # a sigmoid head [B, 1] with [B] int labels = Keras BinaryCrossentropy (probabilities by default)
+    y = np.array([1, 0, 1, 0])
+    p = np.array([[0.9], [0.3], [0.6], [0.1]], np.float32)
+    want = float(keras.losses.BinaryCrossentropy()(y, p))
+    np.testing.assert_allclose(float(mk.Loss("binary_cross_entropy")(y, p)), want, rtol=1e-5)
+    # Keras' "mean_with_sample_weight" is maskjax's "mean"
+    w = np.array([1.0, 2.0, 0.0, 1.0], np.float32)
+    want = float(keras.losses.BinaryCrossentropy(reduction="mean_with_sample_weight")(y, p, sample_weight=w))
+    got = float(mk.Loss("binary_cross_entropy", reduction="mean_with_sample_weight")(y, p, sample_weight=w))
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    with pytest.raises(TypeError, match="from_logits"):
+        mk.Loss("cross_entropy", from_logits="yes")
