@@ -74,35 +74,41 @@ def _draw_common(data, rng_seed, n):
 
 
 # --------------------------------------------------------------------------- #
-# multiclass
+# multiclass: one test case per metric × average (the id names what broke)
 # --------------------------------------------------------------------------- #
 MC_CM_NORMS = (None, "true", "pred", "all")
+MC_AVERAGES = (("micro", "auto"), ("macro", "auto"), ("macro", "include"), ("weighted", "auto"), (None, "auto"))
+MC_CASES = ([(name, avg, absent) for name in RATIO for avg, absent in MC_AVERAGES]
+            + [(name,) for name in ("accuracy", "hamming", "balanced_accuracy", "mcc")]
+            + [("kappa", weights) for weights in (None, "linear", "quadratic")]
+            + [("cm", norm) for norm in MC_CM_NORMS])
 
 
-def _multiclass_all(yh, y, mask, w, cw):
+def _case_id(case):
+    return "-".join(str(c) for c in case)
+
+
+def _multiclass_value(case, yh, y, mask, w, cw):
+    """maskjax's value(s) of one case: a dict zero_division -> value (or {None: value})."""
     kw = dict(task="multiclass", num_classes=C, mask=mask, sample_weight=w, class_weight=cw)
-    out = {}
-    for name, (fn, extra) in RATIO.items():
-        for avg, absent in (("micro", "auto"), ("macro", "auto"), ("macro", "include"),
-                            ("weighted", "auto"), (None, "auto")):
-            for zd in ZDS:
-                out[name, avg, absent, zd] = fn(yh, y, average=avg, absent_classes=absent,
-                                                zero_division=zd, **kw, **extra)
-    for zd in ZDS:
-        out["accuracy", zd] = M.accuracy(yh, y, zero_division=zd, **kw)
-        out["hamming", zd] = M.hamming_distance(yh, y, zero_division=zd, **kw)
-        out["balanced_accuracy", zd] = M.balanced_accuracy(yh, y, zero_division=zd, **kw)
-        out["mcc", zd] = M.matthews_corrcoef(yh, y, zero_division=zd, **kw)
-    for weights in (None, "linear", "quadratic"):
-        out["kappa", weights] = M.cohen_kappa(yh, y, weights=weights, **kw)
-    for norm in MC_CM_NORMS:
-        out["cm", norm] = M.confusion_matrix(yh, y, normalize=norm, **kw)
-    return out
+    name = case[0]
+    if name in RATIO:
+        fn, extra = RATIO[name]
+        return {zd: fn(yh, y, average=case[1], absent_classes=case[2], zero_division=zd, **kw, **extra)
+                for zd in ZDS}
+    if name in ("accuracy", "hamming", "balanced_accuracy", "mcc"):
+        fn = {"accuracy": M.accuracy, "hamming": M.hamming_distance, "balanced_accuracy": M.balanced_accuracy,
+              "mcc": M.matthews_corrcoef}[name]
+        return {zd: fn(yh, y, zero_division=zd, **kw) for zd in ZDS}
+    if name == "kappa":
+        return {None: M.cohen_kappa(yh, y, weights=case[1], **kw)}
+    return {None: M.confusion_matrix(yh, y, normalize=case[1], **kw)}
 
 
+@pytest.mark.parametrize("case", MC_CASES, ids=_case_id)
 @settings(max_examples=8)
 @given(data=st.data())
-def test_multiclass_vs_sklearn(data):
+def test_multiclass_vs_sklearn(case, data):
     seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
     rng, keep, w = _draw_common(data, seed, N)
     t_classes = data.draw(st.lists(st.integers(0, C - 1), min_size=1, max_size=C, unique=True))
@@ -110,63 +116,66 @@ def test_multiclass_vs_sklearn(data):
     y = rng.choice(t_classes, N).astype(np.int32)
     yh = rng.choice(p_classes, N).astype(np.int32)
     cw = rng.uniform(0.2, 2.0, C).astype(np.float32)
-    out = _multiclass_all(yh, y, keep, w, cw)
+    out = _multiclass_value(case, yh, y, keep, w, cw)
 
     ys, yhs = y[keep], yh[keep]
     sw = (w * cw[y])[keep].astype(np.float64)
     oracle = _Oracle(ys, yhs, task="multiclass", sw=sw)
-    for (key, got) in out.items():
-        if key[0] in RATIO:
-            name, avg, absent, zd = key
+    for zd, got in out.items():
+        key = case + (zd,)
+        if case[0] in RATIO:
+            name, avg, absent = case
             # micro: every class counts (tn of absent classes matter for specificity: torchmetrics).
             labels = list(range(C)) if (absent == "include" or avg in (None, "micro")) else None
             want = oracle(name, average=avg, zd=zd, labels=labels)
-        elif key[0] == "accuracy":
+        elif case[0] == "accuracy":
             want = om.sklearn_metric("accuracy", ys, yhs, task="multiclass", sample_weight=sw)
-        elif key[0] == "hamming":
+        elif case[0] == "hamming":
             want = 1.0 - om.sklearn_metric("accuracy", ys, yhs, task="multiclass", sample_weight=sw)
-        elif key[0] == "balanced_accuracy":
+        elif case[0] == "balanced_accuracy":
             want = om.sklearn_metric("balanced_accuracy", ys, yhs, task="multiclass", sample_weight=sw)
-        elif key[0] == "mcc":
+        elif case[0] == "mcc":
             want = om.sklearn_metric("mcc", ys, yhs, task="multiclass", sample_weight=sw)
-        elif key[0] == "kappa":
+        elif case[0] == "kappa":
             want = om.sklearn_metric("kappa", ys, yhs, task="multiclass", sample_weight=sw,
-                                     weights=key[1])
-        elif key[0] == "cm":
+                                     weights=case[1])
+        else:
             want = om.sklearn_metric("confusion_matrix", ys, yhs, task="multiclass", sample_weight=sw,
-                                     labels=list(range(C)), normalize=key[1])
+                                     labels=list(range(C)), normalize=case[1])
         close(got, want, str(key))
 
 
 # --------------------------------------------------------------------------- #
 # multilabel (per-label threshold vector, per-sample mask and weights)
 # --------------------------------------------------------------------------- #
-def _multilabel_all(scores, y, mask, w, thr, cw):
+ML_AVERAGES = (("micro", "auto"), ("macro", "auto"), ("macro", "exclude"), ("weighted", "auto"), (None, "auto"))
+ML_CASES = ([(name, avg, absent) for name in RATIO for avg, absent in ML_AVERAGES]
+            + [(name, "samples", "auto") for name in SAMPLES_OK]
+            + [(name,) for name in ("accuracy", "hamming", "exact_match", "mcc", "balanced_accuracy", "cm")])
+
+
+def _multilabel_value(case, scores, y, mask, w, thr, cw):
     kw = dict(task="multilabel", threshold=thr, mask=mask, sample_weight=w)
-    out = {}
-    for name, (fn, extra) in RATIO.items():
-        avgs = [("micro", "auto"), ("macro", "auto"), ("macro", "exclude"), ("weighted", "auto"),
-                (None, "auto")]
-        if name in SAMPLES_OK:
-            avgs.append(("samples", "auto"))
-        for avg, absent in avgs:
-            for zd in ZDS:
-                out[name, avg, absent, zd] = fn(scores, y, average=avg, absent_classes=absent,
-                                                zero_division=zd, class_weight=cw, **kw, **extra)
-    for zd in ZDS:
-        out["accuracy", zd] = M.accuracy(scores, y, zero_division=zd, class_weight=cw, **kw)
-        out["hamming", zd] = M.hamming_distance(scores, y, zero_division=zd, class_weight=cw, **kw)
-        out["exact_match", zd] = M.exact_match(scores, y, zero_division=zd, **kw)
-        out["mcc", zd] = M.matthews_corrcoef(scores, y, zero_division=zd, class_weight=cw, **kw)
-        out["balanced_accuracy", zd] = M.balanced_accuracy(scores, y, zero_division=zd, average=None,
-                                                           class_weight=cw, **kw)
-    out["cm", None] = M.confusion_matrix(scores, y, class_weight=cw, **kw)
-    return out
+    name = case[0]
+    if name in RATIO:
+        fn, extra = RATIO[name]
+        return {zd: fn(scores, y, average=case[1], absent_classes=case[2], zero_division=zd, class_weight=cw,
+                       **kw, **extra) for zd in ZDS}
+    if name == "exact_match":
+        return {zd: M.exact_match(scores, y, zero_division=zd, **kw) for zd in ZDS}
+    if name == "balanced_accuracy":
+        return {zd: M.balanced_accuracy(scores, y, zero_division=zd, average=None, class_weight=cw, **kw)
+                for zd in ZDS}
+    if name == "cm":
+        return {None: M.confusion_matrix(scores, y, class_weight=cw, **kw)}
+    fn = {"accuracy": M.accuracy, "hamming": M.hamming_distance, "mcc": M.matthews_corrcoef}[name]
+    return {zd: fn(scores, y, zero_division=zd, class_weight=cw, **kw) for zd in ZDS}
 
 
+@pytest.mark.parametrize("case", ML_CASES, ids=_case_id)
 @settings(max_examples=8)
 @given(data=st.data())
-def test_multilabel_vs_sklearn(data):
+def test_multilabel_vs_sklearn(case, data):
     seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
     rng, keep, w = _draw_common(data, seed, N)
     density = data.draw(st.sampled_from([0.1, 0.3, 0.6]), label="density")
@@ -175,14 +184,15 @@ def test_multilabel_vs_sklearn(data):
     scores = rng.random((N, L)).astype(np.float32)
     thr = rng.uniform(0.2, 0.8, L).astype(np.float32)
     # class_weight per label: a per-column constant, i.e. sample weight × cw[l] element-wise.
-    out = _multilabel_all(scores, y, keep, w, thr, np.ones(L, np.float32))
+    out = _multilabel_value(case, scores, y, keep, w, thr, np.ones(L, np.float32))
 
     ys, yhs, sw = y[keep], (scores > thr).astype(np.int32)[keep], w[keep].astype(np.float64)
     present = np.flatnonzero((ys | yhs).any(0)).tolist()
     oracle = _Oracle(ys, yhs, task="multilabel", sw=sw)
-    for key, got in out.items():
-        if key[0] in RATIO:
-            name, avg, absent, zd = key
+    for zd, got in out.items():
+        key = case + (zd,)
+        if case[0] in RATIO:
+            name, avg, absent = case
             if absent == "exclude":
                 if not present:
                     continue
@@ -190,18 +200,17 @@ def test_multilabel_vs_sklearn(data):
             else:
                 labels = None
             want = oracle(name, average=avg, zd=zd, labels=labels)
-        elif key[0] == "accuracy":
+        elif case[0] == "accuracy":
             want = om.sklearn_metric("accuracy", ys, yhs, task="multilabel", sample_weight=sw)
-        elif key[0] in ("hamming", "exact_match", "mcc"):
-            want = om.sklearn_metric(key[0], ys, yhs, task="multilabel", sample_weight=sw)
-        elif key[0] == "balanced_accuracy":
-            zd = key[1]
+        elif case[0] in ("hamming", "exact_match", "mcc"):
+            want = om.sklearn_metric(case[0], ys, yhs, task="multilabel", sample_weight=sw)
+        elif case[0] == "balanced_accuracy":
             want = []
             for col in range(L):
                 v = om.sklearn_metric("balanced_accuracy", ys[:, col], yhs[:, col], task="binary",
                                       sample_weight=sw)
                 want.append(zd if np.isnan(v) else v)
-        elif key[0] == "cm":
+        else:
             want = om.sklearn_metric("confusion_matrix", ys, yhs, task="multilabel", sample_weight=sw)
         close(got, want, str(key))
 
@@ -221,26 +230,28 @@ def test_multilabel_class_weight_pairs_equal_elementwise_weights():
 # --------------------------------------------------------------------------- #
 # binary (traced threshold, lower_is_positive, class_weight [neg, pos])
 # --------------------------------------------------------------------------- #
-def _binary_all(scores, y, mask, w, thr, cw):
-    out = {}
-    for lower in (False, True):
-        kw = dict(task="binary", threshold=thr, lower_is_positive=lower, mask=mask, sample_weight=w,
-                  class_weight=cw)
-        for zd in ZDS:
-            for name, (fn, extra) in RATIO.items():
-                out[name, lower, zd] = fn(scores, y, zero_division=zd, **kw, **extra)
-            out["accuracy", lower, zd] = M.accuracy(scores, y, zero_division=zd, **kw)
-            out["hamming", lower, zd] = M.hamming_distance(scores, y, zero_division=zd, **kw)
-            out["balanced_accuracy", lower, zd] = M.balanced_accuracy(scores, y, zero_division=zd, **kw)
-            out["mcc", lower, zd] = M.matthews_corrcoef(scores, y, zero_division=zd, **kw)
-        out["kappa", lower, None] = M.cohen_kappa(scores, y, **kw)
-        out["cm", lower, None] = M.confusion_matrix(scores, y, **kw)
-    return out
+BINARY_CASES = list(RATIO) + ["accuracy", "hamming", "balanced_accuracy", "mcc", "kappa", "cm"]
 
 
+def _binary_value(name, scores, y, mask, w, thr, cw, lower):
+    kw = dict(task="binary", threshold=thr, lower_is_positive=lower, mask=mask, sample_weight=w, class_weight=cw)
+    if name in RATIO:
+        fn, extra = RATIO[name]
+        return {zd: fn(scores, y, zero_division=zd, **kw, **extra) for zd in ZDS}
+    if name == "kappa":
+        return {None: M.cohen_kappa(scores, y, **kw)}
+    if name == "cm":
+        return {None: M.confusion_matrix(scores, y, **kw)}
+    fn = {"accuracy": M.accuracy, "hamming": M.hamming_distance, "balanced_accuracy": M.balanced_accuracy,
+          "mcc": M.matthews_corrcoef}[name]
+    return {zd: fn(scores, y, zero_division=zd, **kw) for zd in ZDS}
+
+
+@pytest.mark.parametrize("lower", [False, True], ids=["higher_is_positive", "lower_is_positive"])
+@pytest.mark.parametrize("name", BINARY_CASES)
 @settings(max_examples=10)
 @given(data=st.data())
-def test_binary_vs_sklearn(data):
+def test_binary_vs_sklearn(name, lower, data):
     seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
     rng, keep, w = _draw_common(data, seed, N)
     pos_rate = data.draw(st.sampled_from([0.0, 0.2, 0.5, 1.0]), label="pos_rate")
@@ -248,12 +259,12 @@ def test_binary_vs_sklearn(data):
     scores = rng.random(N).astype(np.float32)
     thr = np.float32(data.draw(st.sampled_from([0.0, 0.3, 0.5, 0.9, 1.0]), label="thr"))
     cw = rng.uniform(0.2, 2.0, 2).astype(np.float32)
-    out = _binary_all(scores, y, keep, w, thr, cw)
+    out = _binary_value(name, scores, y, keep, w, thr, cw, lower)
 
     ys, sw = y[keep], (w * cw[y])[keep].astype(np.float64)
-    for key, got in out.items():
-        name, lower, zd = key
-        yhs = ((scores < thr) if lower else (scores > thr)).astype(np.int32)[keep]
+    yhs = ((scores < thr) if lower else (scores > thr)).astype(np.int32)[keep]
+    for zd, got in out.items():
+        key = (name, lower, zd)
         if name in RATIO:
             want = _Oracle(ys, yhs, task="binary", sw=sw)(name, average=None, zd=zd, labels=None)
         elif name == "hamming":
