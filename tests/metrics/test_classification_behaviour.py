@@ -5,6 +5,7 @@ threshold, C = 5000, clear errors, out-of-range labels, empty batches, the seed 
 
 from __future__ import annotations
 
+import functools
 import math
 from functools import partial
 
@@ -110,16 +111,12 @@ def test_mask_equals_slicing_and_ignore_equals_dropping(case_id, fn, kwargs):
     close(fn(p, y_ign, ignore_index=ignore, sample_weight=WEIGHT, **kwargs), sliced, "ignore_index")
 
 
-def _all_cases(datas, keep, weight):
-    return [fn(*datas[_task(cid)], mask=keep, sample_weight=weight, **kw) for cid, fn, kw in CASES]
-
-
-def test_jit_equals_eager_for_every_metric():
-    datas = {k: tuple(map(jnp.asarray, v)) for k, v in DATA.items()}
-    jitted = jax.jit(_all_cases)(datas, KEEP, WEIGHT)
-    eager = _all_cases(datas, KEEP, WEIGHT)
-    for cid, a, b in zip(IDS, jitted, eager):
-        close(a, b, cid)
+@pytest.mark.parametrize("case_id,fn,kwargs", CASES, ids=IDS)
+def test_jit_equals_eager(case_id, fn, kwargs):
+    p, y = (jnp.asarray(a) for a in DATA[_task(case_id)])
+    run = functools.partial(fn, **kwargs)
+    jitted = jax.jit(lambda a, b, m, w: run(a, b, mask=m, sample_weight=w))(p, y, KEEP, WEIGHT)
+    close(jitted, run(p, y, mask=KEEP, sample_weight=WEIGHT), case_id)
 
 
 def test_changing_the_threshold_does_not_retrace():
