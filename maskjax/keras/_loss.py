@@ -18,7 +18,8 @@ from maskjax.keras import _backend
 ELEMENT_WISE = ("mean_squared_error", "mean_absolute_error", "huber_loss", "log_cosh",
                 "binary_cross_entropy", "focal_loss")
 # Losses whose integer targets may be class ids against ``[..., C]`` scores.
-CLASS_ID_TARGETS = ("cross_entropy", "dice_loss", "jaccard_loss", "tversky_loss")
+CLASS_ID_TARGETS = ("cross_entropy", "softmax_focal_loss", "dice_loss", "generalized_dice_loss",
+                    "jaccard_loss", "tversky_loss")
 
 _KERAS_REDUCTIONS = {"mean_with_sample_weight": "mean", None: "none"}
 

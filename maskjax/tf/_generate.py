@@ -173,7 +173,7 @@ def source(kind: str) -> str:
     for name in core.__all__:
         obj = getattr(core, name)
         params = list(inspect.signature(obj).parameters) if inspect.isfunction(obj) else []
-        if inspect.isfunction(obj) and params[:2] == ["preds", "targets"]:
+        if inspect.isfunction(obj) and params[1:2] == ["targets"]:  # (preds | logits, targets, ...)
             functions.append(_function(kind, name, obj))
         else:
             reexports.append(f"{name} = _core.{name}")

@@ -40,6 +40,7 @@ __all__ = [
     "cross_entropy",
     "dice_loss",
     "focal_loss",
+    "generalized_dice_loss",
     "huber_loss",
     "jaccard_loss",
     "log_cosh",
@@ -47,6 +48,7 @@ __all__ = [
     "mean_squared_error",
     "multi_positive_cross_entropy",
     "soft_fbeta_loss",
+    "softmax_focal_loss",
     "tversky_loss",
 ]
 
@@ -59,6 +61,7 @@ def binary_cross_entropy(
         preds: Any, targets: Any, *, from_logits: bool = True, pos_weight: Any = None,
         class_weight: Any = None, label_smoothing: float = 0.0, ignore_index: int | None = None,
         mask: Any = None, sample_weight: Any = None, reduction: str = 'mean',
+        average_axis: int | None = None,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.losses.binary_cross_entropy` (differentiable).
 
@@ -71,7 +74,7 @@ def binary_cross_entropy(
 
     Returns:
       TF tensors in the core's layout. A scalar, or ``preds``-shaped values for
-      ``reduction="none"``.
+      ``reduction="none"`` (``preds``' shape without ``average_axis`` when it is given).
     """
     return _run(_core.binary_cross_entropy, locals(), 2, differentiable=True)
 
@@ -79,7 +82,7 @@ def binary_cross_entropy(
 @_do_not_convert  # autograph would add its own locals
 def contrastive_loss(
         preds: Any, targets: Any, *, margin: float = 1.0, mask: Any = None,
-        sample_weight: Any = None, reduction: str = 'mean',
+        sample_weight: Any = None, reduction: str = 'mean', average_axis: int | None = None,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.losses.contrastive_loss` (differentiable).
 
@@ -91,7 +94,7 @@ def contrastive_loss(
 
     Returns:
       TF tensors in the core's layout. A scalar, or ``preds``-shaped values for
-      ``reduction="none"``.
+      ``reduction="none"`` (``preds``' shape without ``average_axis`` when it is given).
     """
     return _run(_core.contrastive_loss, locals(), 2, differentiable=True)
 
@@ -143,8 +146,8 @@ def cross_entropy(
 def dice_loss(
         preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = -1,
         from_logits: bool = True, multilabel: bool = False, class_weight: Any = None,
-        ignore_index: int | None = None, per_sample: bool = True, mask: Any = None,
-        sample_weight: Any = None, reduction: str = 'mean',
+        ignore_index: int | None = None, per_sample: bool = True, pool_classes: bool = False,
+        mask: Any = None, sample_weight: Any = None, reduction: str = 'mean',
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.losses.dice_loss` (differentiable).
 
@@ -153,7 +156,7 @@ def dice_loss(
     Arguments and maths as the core (``help(maskjax.losses.dice_loss)``): TF tensors in
     (data and tensor options such as ``mask``, ``sample_weight``, ``class_weight``), TF
     tensors out. Defaults are the core's: ``smooth=1.0``, ``axis=-1``, ``from_logits=True``,
-    ``multilabel=False``, ``per_sample=True``, ``reduction='mean'``.
+    ``multilabel=False``, ``per_sample=True``, ``pool_classes=False``, ``reduction='mean'``.
 
     Returns:
       TF tensors in the core's layout. A scalar, or ``[B]`` for ``reduction="none"`` with
@@ -166,7 +169,7 @@ def dice_loss(
 def focal_loss(
         preds: Any, targets: Any, *, alpha: float | None = None, gamma: float = 2.0,
         from_logits: bool = True, ignore_index: int | None = None, mask: Any = None,
-        sample_weight: Any = None, reduction: str = 'mean',
+        sample_weight: Any = None, reduction: str = 'mean', average_axis: int | None = None,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.losses.focal_loss` (differentiable).
 
@@ -179,15 +182,38 @@ def focal_loss(
 
     Returns:
       TF tensors in the core's layout. A scalar, or ``preds``-shaped values for
-      ``reduction="none"``.
+      ``reduction="none"`` (``preds``' shape without ``average_axis`` when it is given).
     """
     return _run(_core.focal_loss, locals(), 2, differentiable=True)
 
 
 @_do_not_convert  # autograph would add its own locals
+def generalized_dice_loss(
+        preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = -1,
+        from_logits: bool = True, multilabel: bool = False, ignore_background: bool = False,
+        ignore_index: int | None = None, mask: Any = None, sample_weight: Any = None,
+        reduction: str = 'mean',
+) -> tf.Tensor:
+    """TensorFlow front of :func:`maskjax.losses.generalized_dice_loss` (differentiable).
+
+    Generalised Dice loss (Sudre et al., 2017): Dice with inverse squared class frequencies.
+
+    Arguments and maths as the core (``help(maskjax.losses.generalized_dice_loss)``): TF
+    tensors in (data and tensor options such as ``mask``, ``sample_weight``,
+    ``class_weight``), TF tensors out. Defaults are the core's: ``smooth=1.0``, ``axis=-1``,
+    ``from_logits=True``, ``multilabel=False``, ``ignore_background=False``,
+    ``reduction='mean'``.
+
+    Returns:
+      TF tensors in the core's layout. A scalar, or ``[B]`` for ``reduction="none"``.
+    """
+    return _run(_core.generalized_dice_loss, locals(), 2, differentiable=True)
+
+
+@_do_not_convert  # autograph would add its own locals
 def huber_loss(
         preds: Any, targets: Any, *, delta: float = 1.0, mask: Any = None,
-        sample_weight: Any = None, reduction: str = 'mean',
+        sample_weight: Any = None, reduction: str = 'mean', average_axis: int | None = None,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.losses.huber_loss` (differentiable).
 
@@ -199,7 +225,7 @@ def huber_loss(
 
     Returns:
       TF tensors in the core's layout. A scalar, or ``preds``-shaped values for
-      ``reduction="none"``.
+      ``reduction="none"`` (``preds``' shape without ``average_axis`` when it is given).
     """
     return _run(_core.huber_loss, locals(), 2, differentiable=True)
 
@@ -208,8 +234,8 @@ def huber_loss(
 def jaccard_loss(
         preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = -1,
         from_logits: bool = True, multilabel: bool = False, class_weight: Any = None,
-        ignore_index: int | None = None, per_sample: bool = True, mask: Any = None,
-        sample_weight: Any = None, reduction: str = 'mean',
+        ignore_index: int | None = None, per_sample: bool = True, pool_classes: bool = False,
+        mask: Any = None, sample_weight: Any = None, reduction: str = 'mean',
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.losses.jaccard_loss` (differentiable).
 
@@ -218,7 +244,7 @@ def jaccard_loss(
     Arguments and maths as the core (``help(maskjax.losses.jaccard_loss)``): TF tensors in
     (data and tensor options such as ``mask``, ``sample_weight``, ``class_weight``), TF
     tensors out. Defaults are the core's: ``smooth=1.0``, ``axis=-1``, ``from_logits=True``,
-    ``multilabel=False``, ``per_sample=True``, ``reduction='mean'``.
+    ``multilabel=False``, ``per_sample=True``, ``pool_classes=False``, ``reduction='mean'``.
 
     Returns:
       TF tensors in the core's layout. A scalar, or ``[B]`` for ``reduction="none"`` with
@@ -230,7 +256,7 @@ def jaccard_loss(
 @_do_not_convert  # autograph would add its own locals
 def log_cosh(
         preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None,
-        reduction: str = 'mean',
+        reduction: str = 'mean', average_axis: int | None = None,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.losses.log_cosh` (differentiable).
 
@@ -242,7 +268,7 @@ def log_cosh(
 
     Returns:
       TF tensors in the core's layout. A scalar, or ``preds``-shaped values for
-      ``reduction="none"``.
+      ``reduction="none"`` (``preds``' shape without ``average_axis`` when it is given).
     """
     return _run(_core.log_cosh, locals(), 2, differentiable=True)
 
@@ -250,7 +276,7 @@ def log_cosh(
 @_do_not_convert  # autograph would add its own locals
 def mean_absolute_error(
         preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None,
-        reduction: str = 'mean',
+        reduction: str = 'mean', average_axis: int | None = None,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.losses.mean_absolute_error` (differentiable).
 
@@ -262,7 +288,7 @@ def mean_absolute_error(
 
     Returns:
       TF tensors in the core's layout. A scalar, or ``preds``-shaped values for
-      ``reduction="none"``.
+      ``reduction="none"`` (``preds``' shape without ``average_axis`` when it is given).
     """
     return _run(_core.mean_absolute_error, locals(), 2, differentiable=True)
 
@@ -270,7 +296,7 @@ def mean_absolute_error(
 @_do_not_convert  # autograph would add its own locals
 def mean_squared_error(
         preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None,
-        reduction: str = 'mean',
+        reduction: str = 'mean', average_axis: int | None = None,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.losses.mean_squared_error` (differentiable).
 
@@ -282,7 +308,7 @@ def mean_squared_error(
 
     Returns:
       TF tensors in the core's layout. A scalar, or ``preds``-shaped values for
-      ``reduction="none"``.
+      ``reduction="none"`` (``preds``' shape without ``average_axis`` when it is given).
     """
     return _run(_core.mean_squared_error, locals(), 2, differentiable=True)
 
@@ -331,11 +357,36 @@ def soft_fbeta_loss(
 
 
 @_do_not_convert  # autograph would add its own locals
+def softmax_focal_loss(
+        logits: Any, targets: Any, *, alpha: Any = 0.25, gamma: float = 2.0,
+        from_logits: bool = True, axis: int = -1, label_smoothing: float = 0.0,
+        ignore_index: int | None = None, mask: Any = None, sample_weight: Any = None,
+        reduction: str = 'mean',
+) -> tf.Tensor:
+    """TensorFlow front of :func:`maskjax.losses.softmax_focal_loss` (differentiable).
+
+    Categorical (softmax) focal cross-entropy, Keras' ``CategoricalFocalCrossentropy``.
+
+    Arguments and maths as the core (``help(maskjax.losses.softmax_focal_loss)``): TF
+    tensors in (data and tensor options such as ``mask``, ``sample_weight``,
+    ``class_weight``), TF tensors out. Defaults are the core's: ``alpha=0.25``,
+    ``gamma=2.0``, ``from_logits=True``, ``axis=-1``, ``label_smoothing=0.0``,
+    ``reduction='mean'``.
+
+    Returns:
+      TF tensors in the core's layout. A scalar, or element-shaped values for
+      ``reduction="none"``.
+    """
+    return _run(_core.softmax_focal_loss, locals(), 2, differentiable=True)
+
+
+@_do_not_convert  # autograph would add its own locals
 def tversky_loss(
         preds: Any, targets: Any, *, alpha: float = 0.5, beta: float = 0.5, smooth: float = 1.0,
         axis: int = -1, from_logits: bool = True, multilabel: bool = False,
         class_weight: Any = None, ignore_index: int | None = None, per_sample: bool = True,
-        mask: Any = None, sample_weight: Any = None, reduction: str = 'mean',
+        pool_classes: bool = False, mask: Any = None, sample_weight: Any = None,
+        reduction: str = 'mean',
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.losses.tversky_loss` (differentiable).
 
@@ -345,7 +396,7 @@ def tversky_loss(
     (data and tensor options such as ``mask``, ``sample_weight``, ``class_weight``), TF
     tensors out. Defaults are the core's: ``alpha=0.5``, ``beta=0.5``, ``smooth=1.0``,
     ``axis=-1``, ``from_logits=True``, ``multilabel=False``, ``per_sample=True``,
-    ``reduction='mean'``.
+    ``pool_classes=False``, ``reduction='mean'``.
 
     Returns:
       TF tensors in the core's layout. A scalar, or ``[B]`` for ``reduction="none"`` with

@@ -133,3 +133,21 @@ def test_keras_layouts_and_defaults():
     np.testing.assert_allclose(got, want, rtol=1e-5)
     with pytest.raises(TypeError, match="from_logits"):
         mk.Loss("cross_entropy", from_logits="yes")
+
+
+def test_focal_losses_on_probability_heads_equal_keras():
+    rng = np.random.default_rng(7)
+    probs = keras.ops.convert_to_numpy(keras.ops.softmax(rng.normal(size=(8, 4)).astype(np.float32)))
+    y = rng.integers(0, 4, size=8)
+    onehot = np.eye(4, dtype=np.float32)[y]
+    w = rng.uniform(0.5, 2.0, size=8).astype(np.float32)
+    want = float(keras.losses.CategoricalFocalCrossentropy()(onehot, probs, sample_weight=w))
+    for targets in (onehot, y):  # one-hot as Keras, and class ids
+        got = float(mk.Loss("softmax_focal_loss")(targets, probs, sample_weight=w))
+        np.testing.assert_allclose(got, want, rtol=1e-5)
+    sig = rng.uniform(0.05, 0.95, size=(8, 3)).astype(np.float32)
+    t = rng.integers(0, 2, size=(8, 3)).astype(np.float32)
+    for red in ("sum", "sum_over_batch_size"):  # per-sample mean over the last axis, as Keras
+        want = float(keras.losses.BinaryFocalCrossentropy(gamma=2.0, reduction=red)(t, sig, sample_weight=w))
+        got = float(mk.Loss("focal_loss", reduction=red)(t, sig, sample_weight=w))
+        np.testing.assert_allclose(got, want, rtol=1e-5)
