@@ -29,8 +29,9 @@ def front(fn: Callable, kind: str) -> Callable:
     """The JAX function ``fn`` for the active Keras backend (``kind``: "loss" or "metric").
 
     JAX: ``fn`` itself. TensorFlow: :mod:`maskjax.tf` (jax2tf inside Keras'
-    ``tf.function``). torch: :mod:`maskjax.torch` (its public ``to_jax`` /
-    ``from_jax`` and losses).
+    ``tf.function``). torch: :mod:`maskjax.torch` (its public ``wrap_loss``,
+    which keeps the core's layout, for losses; ``to_jax`` / ``from_jax`` for
+    metrics).
     """
     name = backend()
     if name == "jax":
@@ -48,13 +49,11 @@ def _torch_front(fn: Callable, kind: str) -> Callable:
     import maskjax.torch as mt
 
     if kind == "loss":
-        core = getattr(mt.losses, getattr(fn, "__name__", ""), None)
-        if core is not None and getattr(fn, "__module__", "").startswith("maskjax.losses"):
-            return core
+        # maskjax.torch.wrap_loss keeps the core's layout (maskjax.torch.losses follow torch's:
+        # class axis 1, logits); the Keras layouts were already applied by this front.
         wrap = getattr(mt, "wrap_loss", None)
         if wrap is None:  # pragma: no cover - depends on maskjax.torch's public API
-            raise NotImplementedError(f"{fn!r} is not a maskjax.losses function; on the Keras torch "
-                                      f"backend only core losses are available.")
+            raise NotImplementedError("the Keras torch backend needs maskjax.torch.wrap_loss")
         return wrap(fn)
 
     def is_tensor(x: Any) -> bool:

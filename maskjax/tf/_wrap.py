@@ -22,6 +22,10 @@ Three routes, chosen per call:
   ``jit_compile=False`` only, and not in a SavedModel; a warning on the
   ``maskjax.interop`` logger names the function and the reason. Binned curves
   (``thresholds=int``) convert.
+
+The converted op is lowered for JAX's default platform
+(``jax.default_backend()``): run TF on the same one (TF CPU with a CPU JAX,
+TF GPU with ``jax[cuda]``).
 """
 
 from __future__ import annotations
