@@ -224,13 +224,13 @@ def _element_shape(spec: Spec, preds: Any, targets: Any, kw: dict) -> tuple:
     return tuple(targets.shape)
 
 
-def bucket_plan(spec: Spec, leaves: list, tmpl: tuple, names: tuple, policy: str):
-    """``(padded leaves, sizes, real shape)`` or ``None`` when this call is not bucketed.
+def _geometry(spec: Spec, leaves: list, tmpl: tuple, names: tuple, policy: str):
+    """``(pads, real element shape)`` — pads: ``(leaf index, padded shape)`` — or ``None``.
 
-    Pads in torch (``F.pad``: differentiable, so gradients un-pad themselves).
-    Any shape the plan does not recognise (broadcast targets, a mask wider
-    than the elements …) is left unbucketed: the core then checks it and raises
-    its own message.
+    Any shape this does not recognise (broadcast targets, a mask wider than
+    the elements …) is left unbucketed: the core then checks it and raises its
+    own message. Depends only on shapes, the preds dtype and static options
+    (cached by :func:`bucket_plan`).
     """
     n_args = len(tmpl) - len(names)
     kw = dict(zip(names, tmpl[n_args:]))
@@ -294,15 +294,14 @@ def bucket_plan(spec: Spec, leaves: list, tmpl: tuple, names: tuple, policy: str
             real_elem = want
         elem_axes_in_preds = None
     padded_preds_shape = _buckets.bucket_shape(shape, pred_axes, policy)
-    out = list(leaves)
-    out[pos["preds"]] = _pad(preds, padded_preds_shape)
+    pads = [(pos["preds"], padded_preds_shape)]
     if targets is not None:
         if not isinstance(targets, torch.Tensor):
             return None
-        out[pos["targets"]] = _pad(targets, _buckets.bucket_shape(tuple(targets.shape), tgt_axes, policy))
+        padded_t = _buckets.bucket_shape(tuple(targets.shape), tgt_axes, policy)
+        pads.append((pos["targets"], padded_t))
     # the padded element shape, in the core layout
     if spec.layout == "metric":
-        padded_t = out[pos["targets"]].shape
         if both:
             c_ = metric_class_axis(spec, preds, targets, kw)[0]
             padded_elem = tuple(padded_t[i] for i in range(ndim) if i != c_) + (padded_t[c_],)
@@ -320,9 +319,50 @@ def bucket_plan(spec: Spec, leaves: list, tmpl: tuple, names: tuple, policy: str
                 if mshape not in ((), (1,)):
                     return None
                 continue
-            out[pos[k]] = _pad(m, padded_elem[:len(mshape)])
-    sizes = np.asarray(real_elem, np.int32)
-    return out, sizes, real_elem
+            pads.append((pos[k], padded_elem[:len(mshape)]))
+    return tuple(pads), tuple(real_elem)
+
+
+_GEOMETRY: dict = {}
+_SIZES: dict = {}
+
+
+def bucket_plan(spec: Spec, leaves: list, tmpl: tuple, names: tuple, policy: str):
+    """``(padded leaves, sizes, real element shape)``, or ``None`` when this call is not bucketed.
+
+    Pads in torch (``F.pad``: differentiable, so gradients un-pad themselves).
+    The geometry is cached per (options, shapes); ``sizes`` (the real
+    lengths, a program input) is a cached device array, so an unchanged shape
+    costs no new input buffer.
+    """
+    shapes = tuple((x.shape, x.dtype) if isinstance(x, torch.Tensor) else None for x in leaves)
+    key = (spec, tmpl, names, policy, shapes)
+    geo = _GEOMETRY.get(key, _GEOMETRY)
+    if geo is _GEOMETRY:
+        geo = _geometry(spec, leaves, tmpl, names, policy)
+        if len(_GEOMETRY) > 4096:
+            _GEOMETRY.clear()
+        _GEOMETRY[key] = geo
+    if geo is None:
+        return None
+    pads, real = geo
+    out = list(leaves)
+    for i, shape in pads:
+        out[i] = _pad(out[i], shape)
+    device = out[pads[0][0]].device
+    skey = (real, device)
+    sizes = _SIZES.get(skey)
+    if sizes is None:
+        sizes = np.asarray(real, np.int32)
+        if device.type == "cpu":
+            sizes = jax.device_put(sizes, jax.devices("cpu")[0])
+        else:
+            from maskjax.torch._convert import jax_device
+            sizes = jax.device_put(sizes, jax_device(device))
+        if len(_SIZES) > 4096:
+            _SIZES.clear()
+        _SIZES[skey] = sizes
+    return out, sizes, real
 
 
 def _pad(t: torch.Tensor, shape: tuple) -> torch.Tensor:
@@ -461,11 +501,17 @@ class _Vjp(torch.autograd.Function):
         return tuple(result)
 
 
-def _convert_all(leaves, tmpl, names):
+def _leaf_name(i: int, tmpl: tuple, names: tuple) -> str:
     n_args = len(tmpl) - len(names)
     labels = ["preds", "targets"] + [f"arg{i}" for i in range(2, n_args)] + list(names)
-    where = {v.i: labels[j] for j, v in enumerate(tmpl) if v.__class__ is _Slot}
-    return [to_jax_fast(x, where.get(i, "array")) for i, x in enumerate(leaves)]
+    return next((labels[j] for j, v in enumerate(tmpl) if v.__class__ is _Slot and v.i == i), "array")
+
+
+def _convert_all(leaves, tmpl, names):
+    try:
+        return [to_jax_fast(x, "") for x in leaves]
+    except ValueError:  # name the argument in the message: convert again, with names
+        return [to_jax_fast(x, _leaf_name(i, tmpl, names)) for i, x in enumerate(leaves)]
 
 
 _SCALAR: dict = {}  # configuration -> False once value_and_grad refused a non-scalar output
