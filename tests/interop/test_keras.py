@@ -1,8 +1,4 @@
-"""maskjax.keras: compile + fit + evaluate with maskjax losses/metrics (JAX and TF backends)."""
-
-import os
-import subprocess
-import sys
+"""maskjax.keras units: options, configs, layouts and errors (in process, Keras' JAX backend)."""
 
 import numpy as np
 import pytest
@@ -11,24 +7,9 @@ keras = pytest.importorskip("keras")
 import maskjax  # noqa: E402
 import maskjax.keras as mk  # noqa: E402
 
-from tests.interop import keras_fit_check  # noqa: E402
 
-
-@pytest.mark.skipif(keras.backend.backend() != "jax", reason="the in-process test runs on Keras' JAX backend")
-def test_fit_and_evaluate_on_jax_backend():
-    keras_fit_check.check(keras_fit_check.run())
-
-
-@pytest.mark.slow
-def test_fit_and_evaluate_on_tensorflow_backend():
-    pytest.importorskip("tensorflow")
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3",
-               PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, os.path.join(root, "tests", "interop", "keras_fit_check.py")],
-                          env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "OK tensorflow" in proc.stdout
+# The fit/evaluate check (keras_fit_check.py: masked sequence model, streaming == one shot) runs
+# on every backend as tests/keras/test_keras_front.py::*[fit_with_jit_compile].
 
 
 def test_keras_sample_weight_and_options_reach_maskjax():
