@@ -22,8 +22,9 @@ import numpy as np
 from maskjax import _checks
 from maskjax._weighting import (check_class_weight, multilabel_class_weight, not_ignored,
                                 safe_labels)
-from maskjax.losses._common import (EPSILON, check_bool_flag, check_label_smoothing, finish,
-                                    float_preds, float_targets)
+from maskjax.losses._common import (EPSILON, check_bool_flag, check_label_smoothing,
+                                    drop_masked, drop_masked_elementwise, finish, float_preds,
+                                    float_targets, kept_elements)
 
 
 def _log_probs(preds: jax.Array, axis: int, from_logits: bool) -> jax.Array:
@@ -139,6 +140,7 @@ def cross_entropy(preds: Any, targets: Any, *, axis: int = -1, from_logits: bool
                 f"integer `targets` (class ids) must have the shape of `preds` without the class "
                 f"axis {axis}: expected {tuple(element_shape)}, got {tuple(targets.shape)}."
             )
+        preds = drop_masked(kept_elements(mask, element_shape), preds, class_axis=ax)
         valid = not_ignored(targets, ignore_index)
         labels = safe_labels(targets, valid)
         in_range = (labels >= 0) & (labels < num_classes)
@@ -177,6 +179,8 @@ def cross_entropy(preds: Any, targets: Any, *, axis: int = -1, from_logits: bool
             f"{tuple(preds.shape)}, got {tuple(targets.shape)} (integer targets are class ids)."
         )
     t = targets.astype(dtype)
+    preds, t = drop_masked(kept_elements(mask, preds.shape[:ax] + preds.shape[ax + 1:]), preds, t,
+                           class_axis=ax)
     t_smooth = t if eps == 0.0 else (1.0 - eps) * t + eps / num_classes
     logp = _log_probs(preds, ax, from_logits)
     wt = t_smooth if cw is None else t_smooth * cw.reshape(cshape)
@@ -272,6 +276,7 @@ def binary_cross_entropy(preds: Any, targets: Any, *, from_logits: bool = True,
     dtype = preds.dtype
     targets, valid = _binary_targets(targets, dtype, ignore_index)
     _checks.check_same_shape(preds, targets, "preds", "targets")
+    preds, targets = drop_masked_elementwise(mask, preds, targets, average_axis=average_axis)
     check_bool_flag(from_logits, "from_logits")
     eps = check_label_smoothing(label_smoothing)
     t = targets if eps == 0.0 else (1.0 - eps) * targets + 0.5 * eps
@@ -358,6 +363,7 @@ def focal_loss(preds: Any, targets: Any, *, alpha: float | None = None, gamma: f
     dtype = preds.dtype
     y, valid = _binary_targets(targets, dtype, ignore_index)
     _checks.check_same_shape(preds, y, "preds", "targets")
+    preds, y = drop_masked_elementwise(mask, preds, y, average_axis=average_axis)
     check_bool_flag(from_logits, "from_logits")
     gamma = _checks.check_static_float(gamma, "gamma", 0.0)
     if alpha is not None:
@@ -422,6 +428,8 @@ def multi_positive_cross_entropy(preds: Any, targets: Any, *, axis: int = -1,
         raise ValueError("`preds` must have a class axis (rank >= 1).")
     ax = _checks.normalize_axis(axis, preds.ndim)
     check_bool_flag(from_logits, "from_logits")
+    preds, targets = drop_masked(kept_elements(mask, preds.shape[:ax] + preds.shape[ax + 1:]),
+                                 preds, targets, class_axis=ax)
     acceptable = targets != 0
     valid = jnp.any(acceptable, axis=ax)
     scores = preds if from_logits else _log_probs(preds, ax, from_logits=False)
@@ -514,6 +522,9 @@ def softmax_focal_loss(logits: Any, targets: Any, *, alpha: Any = 0.25, gamma: f
     num_classes = preds.shape[ax]
     dtype = preds.dtype
     a = _focal_alpha(alpha, num_classes, dtype)
+    element_shape = preds.shape[:ax] + preds.shape[ax + 1:]
+    keep = kept_elements(mask, element_shape)
+    preds = drop_masked(keep, preds, class_axis=ax)
     cshape = [1] * preds.ndim
     cshape[ax] = num_classes
     if from_logits:
@@ -530,7 +541,6 @@ def softmax_focal_loss(logits: Any, targets: Any, *, alpha: Any = 0.25, gamma: f
         raise TypeError("`targets` must be integer class ids or floating one-hot targets, got bool; "
                         "cast one-hot bool targets to float.")
     if _checks.is_integer(targets):
-        element_shape = preds.shape[:ax] + preds.shape[ax + 1:]
         if targets.shape != element_shape:
             raise ValueError(
                 f"integer `targets` (class ids) must have the shape of `logits` without the class "
@@ -552,7 +562,7 @@ def softmax_focal_loss(logits: Any, targets: Any, *, alpha: Any = 0.25, gamma: f
             f"floating `targets` must have the shape of `logits` {tuple(preds.shape)}, got "
             f"{tuple(targets.shape)} (integer targets are class ids)."
         )
-    t = targets.astype(dtype)
+    t = drop_masked(keep, targets.astype(dtype), class_axis=ax)
     t = t if eps == 0.0 else (1.0 - eps) * t + eps / num_classes
     return finish(jnp.sum(t * f, axis=ax), mask=mask, sample_weight=sample_weight,
                   reduction=reduction)

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 from maskjax import _checks, _policy
 from maskjax._reduction import reduce_weighted
 from maskjax._safe_divide import safe_divide
-from maskjax._weighting import weight_dtype
+from maskjax._weighting import broadcast_left, weight_dtype
 
 #: Probability clipping used when ``from_logits=False`` (Keras' ``epsilon()``).
 EPSILON = 1e-7
@@ -49,6 +49,46 @@ check_bool_flag = _checks.check_bool
 
 def check_label_smoothing(value: Any) -> float:
     return _checks.check_static_float(value, "label_smoothing", 0.0, 1.0)
+
+
+def kept_elements(mask: Any, element_shape: tuple[int, ...]) -> jax.Array | None:
+    """Bool ``element_shape`` array of the elements ``mask`` keeps (``None``: no mask)."""
+    if mask is None:
+        return None
+    m = _policy.squeeze_trailing(mask, element_shape, "mask")
+    if not (m.dtype == jnp.bool_ or _checks.is_integer(m) or _checks.is_floating(m)):
+        raise TypeError(f"`mask` must be bool or 0/1 numbers, got dtype {m.dtype}.")
+    return broadcast_left(m != 0, element_shape, "mask")
+
+
+def drop_masked(keep: jax.Array | None, *arrays: jax.Array, class_axis: int | None = None):
+    """Zero the masked elements of ``arrays`` *before* any maths.
+
+    A NaN / inf in a masked element then reaches neither the value nor the
+    gradient (a ``where`` after the maths would still send ``0 · NaN`` back).
+    ``class_axis``: the arrays carry a class axis there that ``keep`` lacks.
+    """
+    if keep is None:
+        return arrays if len(arrays) > 1 else arrays[0]
+    k = keep if class_axis is None else jnp.expand_dims(keep, class_axis)
+    out = tuple(jnp.where(k, a, jnp.zeros((), a.dtype)) for a in arrays)
+    return out if len(out) > 1 else out[0]
+
+
+def drop_masked_elementwise(mask: Any, preds: jax.Array, *others: jax.Array,
+                            average_axis: Any = None):
+    """:func:`drop_masked` for element-wise losses (``mask`` broadcast from the left to ``preds``).
+
+    With an ``average_axis`` other than the last, the mask belongs to the
+    reduced shape and does not broadcast from the left: nothing is zeroed
+    here (the value is still masked by :func:`finish`).
+    """
+    arrays = (preds,) + others
+    if mask is None or (average_axis is not None and not isinstance(average_axis, bool)
+                        and isinstance(average_axis, int) and preds.ndim >= 1
+                        and average_axis % preds.ndim != preds.ndim - 1):
+        return arrays if len(arrays) > 1 else arrays[0]
+    return drop_masked(kept_elements(mask, preds.shape), *arrays)
 
 
 def check_average_axis(average_axis: Any, ndim: int) -> int | None:

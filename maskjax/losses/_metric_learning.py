@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from maskjax import _checks
-from maskjax.losses._common import finish, float_preds, float_targets
+from maskjax.losses._common import drop_masked_elementwise, finish, float_preds, float_targets
 
 
 def contrastive_loss(preds: Any, targets: Any, *, margin: float = 1.0, mask: Any = None,
@@ -56,6 +56,7 @@ def contrastive_loss(preds: Any, targets: Any, *, margin: float = 1.0, mask: Any
     d = float_preds(preds)
     y = float_targets(targets, d.dtype)
     _checks.check_same_shape(d, y, "preds", "targets")
+    d, y = drop_masked_elementwise(mask, d, y, average_axis=average_axis)
     margin = _checks.check_static_float(margin, "margin")
     loss = y * jnp.square(d) + (1.0 - y) * jnp.square(jnp.maximum(margin - d, 0.0))
     return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction, average_axis=average_axis)

@@ -15,14 +15,25 @@ import jax
 import jax.numpy as jnp
 
 from maskjax import _checks
-from maskjax.losses._common import EPSILON, finish, float_preds, float_targets
+from maskjax.losses._common import (EPSILON, drop_masked, drop_masked_elementwise, finish,
+                                    float_preds, float_targets, kept_elements)
 
 
-def _pair(preds: Any, targets: Any) -> tuple[jax.Array, jax.Array]:
+def _pair(preds: Any, targets: Any, mask: Any = None, class_axis: int | None = None,
+          average_axis: Any = None) -> tuple[jax.Array, jax.Array]:
+    """Float ``preds`` / ``targets`` of one shape, masked elements zeroed before any maths."""
     preds = float_preds(preds)
     targets = float_targets(targets, preds.dtype)
     _checks.check_same_shape(preds, targets, "preds", "targets")
-    return preds, targets
+    if mask is None:
+        return preds, targets
+    if class_axis is None:
+        return drop_masked_elementwise(mask, preds, targets, average_axis=average_axis)
+    if preds.ndim < 1:
+        raise ValueError("`preds` must have a vector axis (rank >= 1).")
+    ax = _checks.normalize_axis(class_axis, preds.ndim)
+    element_shape = preds.shape[:ax] + preds.shape[ax + 1:]
+    return drop_masked(kept_elements(mask, element_shape), preds, targets, class_axis=ax)
 
 
 def mean_squared_error(preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None,
@@ -59,7 +70,7 @@ def mean_squared_error(preds: Any, targets: Any, *, mask: Any = None, sample_wei
       >>> float(mean_squared_error(x, y, mask=jnp.array([[1, 1], [0, 0]])))
       2.0
     """
-    preds, targets = _pair(preds, targets)
+    preds, targets = _pair(preds, targets, mask, average_axis=average_axis)
     return finish(jnp.square(preds - targets), mask=mask, sample_weight=sample_weight,
                   reduction=reduction, average_axis=average_axis)
 
@@ -95,7 +106,7 @@ def mean_absolute_error(preds: Any, targets: Any, *, mask: Any = None, sample_we
       >>> round(float(loss), 4)
       1.6
     """
-    preds, targets = _pair(preds, targets)
+    preds, targets = _pair(preds, targets, mask, average_axis=average_axis)
     return finish(jnp.abs(preds - targets), mask=mask, sample_weight=sample_weight,
                   reduction=reduction, average_axis=average_axis)
 
@@ -137,7 +148,7 @@ def huber_loss(preds: Any, targets: Any, *, delta: float = 1.0, mask: Any = None
       >>> huber_loss(jnp.array([0.5, 3.0]), jnp.array([0.0, 0.0]), reduction="none").tolist()
       [0.125, 2.5]
     """
-    preds, targets = _pair(preds, targets)
+    preds, targets = _pair(preds, targets, mask, average_axis=average_axis)
     delta = _checks.check_static_float(delta, "delta", 0.0)
     if delta == 0.0:
         raise ValueError("`delta` must be > 0, got 0.0.")
@@ -180,7 +191,7 @@ def log_cosh(preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any =
       >>> [round(x, 3) for x in v.tolist()]
       [0.0, 0.434, 999.307]
     """
-    preds, targets = _pair(preds, targets)
+    preds, targets = _pair(preds, targets, mask, average_axis=average_axis)
     err = preds - targets
     loss = jnp.logaddexp(err, -err) - jnp.log(2.0).astype(err.dtype)
     return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction, average_axis=average_axis)
@@ -226,9 +237,7 @@ def cosine_similarity_loss(preds: Any, targets: Any, *, axis: int = -1, mask: An
       >>> [round(v, 4) + 0.0 for v in cosine_similarity_loss(x, y, reduction="none").tolist()]
       [0.0, -1.0, 0.0]
     """
-    preds, targets = _pair(preds, targets)
-    if preds.ndim < 1:
-        raise ValueError("`preds` must have a vector axis (rank >= 1).")
+    preds, targets = _pair(preds, targets, mask, class_axis=axis)
     ax = _checks.normalize_axis(axis, preds.ndim)
     loss = -jnp.sum(_l2_normalize(preds, ax) * _l2_normalize(targets, ax), axis=ax)
     return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction)

@@ -150,3 +150,45 @@ def tf1_compute_weighted_loss(losses, weights, reduction="SUM_BY_NONZERO_WEIGHTS
         tf.constant(np.asarray(losses, np.float32)), tf.constant(np.asarray(weights, np.float32)),
         reduction=red)
     return float(out.numpy())
+
+
+def keras_loss_masked(name, y_true, y_pred, *, mask=None, sample_weight=None,
+                      reduction="sum_over_batch_size", **kwargs):
+    """``keras.losses.<name>(reduction=..., **kwargs)(y_true, y_pred, sample_weight)`` with a Keras mask.
+
+    The mask rides on ``y_pred`` (a fresh backend array) as a masked layer
+    output's would, so Keras' own ``Loss.__call__`` merges it into the weight.
+    """
+    import jax.numpy as jnp
+    import keras
+    from keras.src import backend
+
+    loss = getattr(keras.losses, name)(reduction=reduction, **kwargs)
+    yp = jnp.array(np.asarray(y_pred, np.float32))
+    if mask is not None:
+        backend.set_keras_mask(yp, jnp.asarray(np.asarray(mask, bool)))
+    sw = None if sample_weight is None else np.asarray(sample_weight, np.float32)
+    return _np(loss(jnp.asarray(np.asarray(y_true)), yp, sample_weight=sw))
+
+
+def keras_version():
+    import keras
+    from packaging.version import Version
+
+    return Version(keras.__version__)
+
+
+def keras_tversky_swaps_alpha_beta() -> bool:
+    """Probe the installed Keras: does ``tversky``'s ``alpha`` weigh false *negatives*?
+
+    y_true = [1, 0], y_pred = [0, 1]: one FN and one FP. With alpha=1, beta=0 the
+    textbook loss is 1 − 0/(0 + 1·FP) = 1 either way, so use y_pred = [0.5, 0]:
+    I = 0.5, FP = 0, FN = 0.5 → textbook (alpha on FP) 1 − 0.5/0.5 = 0; swapped
+    (alpha on FN) 1 − 0.5/1.0 = 0.5.
+    """
+    v = keras_fn("tversky", np.array([1.0, 0.0], np.float32), np.array([0.5, 0.0], np.float32),
+                 alpha=1.0, beta=0.0)
+    if abs(float(v) - 0.5) < 1e-5:
+        return True
+    assert abs(float(v)) < 1e-5, f"unexpected Keras tversky probe value {float(v)}"
+    return False
