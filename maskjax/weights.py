@@ -49,7 +49,7 @@ def _check_not_multi_hot(targets: jax.Array, num_classes: int) -> None:
             "`targets` is bool: class ids must be integers. For multi-hot [..., L] labels call "
             "`balanced(targets, L, task=\"multilabel\")` (one (negative, positive) pair per label)."
         )
-    if (num_classes > 2 and targets.ndim >= 1 and targets.shape[-1] == num_classes
+    if (num_classes > 2 and targets.ndim >= 2 and targets.shape[-1] == num_classes
             and _policy.is_concrete(targets)):
         values = np.asarray(targets)
         if values.size and np.isin(values, (0, 1)).all():
@@ -101,8 +101,8 @@ def balanced(targets: Any, num_classes: int, *, task: str | None = None, mask: A
       targets: integer class ids ``[*S]``; multi-hot ``[..., L]`` 0/1 (bool,
         int or float) with ``task="multilabel"``.
       num_classes: static ``C`` (the number of labels ``L`` for multi-label).
-      task: ``None`` (class ids; multi-hot-looking input — last axis of size
-        ``C > 2`` holding only 0 and 1 — raises rather than giving a
+      task: ``None`` (class ids; multi-hot-looking input — rank >= 2, a last
+        axis of size ``C > 2``, only 0 and 1 — raises rather than giving a
         meaningless vector), ``"multiclass"`` (class ids, no such check) or
         ``"multilabel"``.
       mask, sample_weight: as in :func:`class_counts` (for multi-label, a

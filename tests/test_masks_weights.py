@@ -73,3 +73,71 @@ def test_class_counts_with_weights_and_out_of_range():
     # Label 7 is outside [0, 3): counted nowhere. Row weights broadcast from the left.
     got = maskjax.weights.class_counts([[0, 1], [2, 7]], 3, sample_weight=[2.0, 0.5])
     np.testing.assert_allclose(got, [2.0, 2.0, 0.5])
+
+
+# ------------------------------------------------------------------ issue 14: multi-label balanced
+def _sklearn_balanced_multilabel(y, sample_weight=None):
+    """Per label column: sklearn's compute_class_weight("balanced") on the classes present.
+
+    sklearn has no sample_weight here: weighted counts are emulated by repeating rows
+    (integer weights), which is what a weighted count means.
+    """
+    from sklearn.utils.class_weight import compute_class_weight
+
+    y = np.asarray(y)
+    if sample_weight is not None:
+        y = np.repeat(y, np.asarray(sample_weight, int), axis=0)
+    out = np.zeros((y.shape[1], 2))
+    for j in range(y.shape[1]):
+        present = np.unique(y[:, j])
+        out[j, present] = compute_class_weight("balanced", classes=present, y=y[:, j])
+    return out
+
+
+@given(y=hnp.arrays(np.int32, (30, 5), elements=st.integers(0, 1)))
+def test_balanced_multilabel_matches_sklearn_per_column(y):
+    got = maskjax.weights.balanced(y, 5, task="multilabel")
+    assert got.shape == (5, 2)
+    np.testing.assert_allclose(got, _sklearn_balanced_multilabel(y), rtol=1e-5)
+
+
+def test_balanced_multilabel_mask_weights_ignore_and_jit():
+    r = np.random.default_rng(0)
+    y = (r.random((12, 4)) > 0.6).astype(np.int32)
+    y[:, 3] = 1                                           # a label that is always positive
+    sw = r.integers(0, 4, size=12)
+    got = maskjax.weights.balanced(y.astype(bool), 4, task="multilabel",
+                                   sample_weight=sw.astype(np.float32))
+    np.testing.assert_allclose(got, _sklearn_balanced_multilabel(y, sw), rtol=1e-5)
+    np.testing.assert_allclose(got[3], [0.0, 1.0])        # hand: only positives → [0, n/(1·n)]
+    keep = r.random(12) > 0.3
+    np.testing.assert_allclose(maskjax.weights.balanced(y, 4, task="multilabel", mask=keep),
+                               _sklearn_balanced_multilabel(y[keep]), rtol=1e-5)
+    yi = y.copy()
+    yi[:4, 0] = -1                                        # label unknown
+    exp0 = _sklearn_balanced_multilabel(y[4:, :1])[0]
+    np.testing.assert_allclose(
+        maskjax.weights.balanced(yi, 4, task="multilabel", ignore_index=-1)[0], exp0, rtol=1e-5)
+    jitted = jax.jit(lambda t: maskjax.weights.balanced(t, 4, task="multilabel"))(y)
+    np.testing.assert_allclose(jitted, _sklearn_balanced_multilabel(y), rtol=1e-5)
+    # the [L, 2] result is the class_weight binary_cross_entropy takes
+    logits = r.normal(size=(12, 4)).astype(np.float32)
+    assert np.isfinite(float(maskjax.losses.binary_cross_entropy(logits, y, class_weight=jitted)))
+
+
+def test_balanced_multi_hot_misuse_raises_or_is_explicit():
+    y = np.eye(4, dtype=np.int32)[[0, 1, 2, 2, 3]]        # multi-hot [N, L=4]
+    with pytest.raises(ValueError, match='task="multilabel"'):
+        maskjax.weights.balanced(y, 4)
+    with pytest.raises(TypeError, match='task="multilabel"'):
+        maskjax.weights.balanced(y.astype(bool), 4)
+    # explicit class ids: no check (classes 2 and 3 absent → 0, as documented)
+    np.testing.assert_allclose(maskjax.weights.balanced(y, 4, task="multiclass"),
+                               reference.sklearn_balanced(y.ravel(), np.arange(2)).tolist() + [0, 0],
+                               rtol=1e-6)
+    # [N] class ids with N == C and only 0/1 values are class ids, never "multi-hot"
+    np.testing.assert_allclose(maskjax.weights.balanced([0, 1, 1], 3), [1.5, 0.75, 0.0], rtol=1e-6)
+    with pytest.raises(ValueError, match="task"):
+        maskjax.weights.balanced(y, 4, task="binary")
+    with pytest.raises(ValueError, match=r"\[\.\.\., 3\]"):
+        maskjax.weights.balanced(y, 3, task="multilabel")

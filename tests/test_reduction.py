@@ -139,3 +139,23 @@ def test_jit_equals_eager_and_no_retrace():
 def test_bad_input_names_the_argument(kwargs, err, match):
     with pytest.raises(err, match=match):
         maskjax.reduce(V, **kwargs)
+
+
+# ------------------------------------------------------------------ issue 14 / 13: Keras channel, weight policy
+@pytest.mark.parametrize("reduction", ["sum", "sum_over_batch_size", "none"])
+def test_keras_trailing_size1_mask_and_weight(reduction):
+    """A Keras [B, T, 1] weight / mask against [B, T] values: accepted, = Keras' own reduction."""
+    full_w = np.array([[2.0, 1.0, 0.0], [0.5, 3.0, 1.0]], np.float32)
+    expected = reference.keras_reduce(V, mask=M, sample_weight=full_w[..., None], reduction=reduction)
+    got = maskjax.reduce(V, mask=M[..., None], sample_weight=full_w[..., None], reduction=reduction)
+    np.testing.assert_allclose(np.sum(got), np.sum(expected), rtol=1e-6)
+    np.testing.assert_allclose(got, maskjax.reduce(V, mask=M, sample_weight=full_w, reduction=reduction))
+
+
+@pytest.mark.parametrize("bad", [-2.0, np.nan])
+def test_bad_weight_raises_eagerly_nan_under_jit(bad):
+    w = np.array([1.0, bad], np.float32)
+    with pytest.raises(ValueError, match=r"`sample_weight` must be >= 0 and not NaN"):
+        maskjax.reduce(V, sample_weight=w)
+    for red in ("mean", "sum", "sum_over_batch_size", "sum_by_nonzero_weights"):
+        assert np.isnan(float(jax.jit(lambda ww: maskjax.reduce(V, sample_weight=ww, reduction=red))(w)))
