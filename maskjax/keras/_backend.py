@@ -24,6 +24,24 @@ def keras_mask(x: Any) -> Any:
     return get(x) if get is not None else getattr(x, "_keras_mask", None)
 
 
+def scale_loss_for_distribution(loss: Any) -> Any:
+    """Keras' own rule: a mean loss divided by the replicas of a TF distribution strategy.
+
+    Keras sums the per-replica losses (and gradients); its built-in losses
+    divide each replica's mean by the number of replicas in sync, so the sum
+    is the global mean. A no-op outside a multi-replica strategy and on other
+    backends.
+    """
+    if backend() != "tensorflow":
+        return loss
+    import tensorflow as tf
+
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    if replicas > 1:
+        loss = loss * keras.ops.cast(1.0 / replicas, loss.dtype)
+    return loss
+
+
 @functools.lru_cache(maxsize=None)
 def front(fn: Callable, kind: str) -> Callable:
     """The JAX function ``fn`` for the active Keras backend (``kind``: "loss" or "metric").

@@ -22,6 +22,9 @@ CLASS_ID_TARGETS = ("cross_entropy", "softmax_focal_loss", "dice_loss", "general
                     "jaccard_loss", "tversky_loss")
 
 _KERAS_REDUCTIONS = {"mean_with_sample_weight": "mean", None: "none"}
+# Reductions Keras divides by the number of replicas under a tf.distribute strategy (its
+# ``reduce_values``): each replica's mean is 1/R of the global one, and Keras sums replicas.
+_MEAN_LIKE = ("sum_over_batch_size", "mean", "sum_by_nonzero_weights")
 
 
 def _resolve(fn: str | Callable) -> Callable:
@@ -148,8 +151,11 @@ class Loss(keras.losses.Loss):
         return _backend.front(self.fn, "loss")(y_pred, y_true, **kwargs)
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
-        return self._call_core(y_true, y_pred, self.maskjax_reduction, _backend.keras_mask(y_pred),
+        loss = self._call_core(y_true, y_pred, self.maskjax_reduction, _backend.keras_mask(y_pred),
                                sample_weight)
+        if self.maskjax_reduction in _MEAN_LIKE:
+            loss = _backend.scale_loss_for_distribution(loss)
+        return loss
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
         """Per-sample values (``reduction="none"``), as Keras' ``Loss.call``."""

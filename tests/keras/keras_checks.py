@@ -209,10 +209,55 @@ def check_tf_gradient_equals_keras_gradient_tape():
     np.testing.assert_allclose(got[1].numpy(), want[1].numpy(), rtol=1e-4, atol=1e-6)
 
 
+def check_tf_distribution_strategy():
+    """MirroredStrategy over two logical CPUs: the loss is scaled per replica as Keras' own losses."""
+    import keras
+    if keras.backend.backend() != "tensorflow":
+        raise NotOnThisBackend("tf.distribute needs the TensorFlow backend")
+    import tensorflow as tf
+    from sklearn.metrics import accuracy_score, f1_score
+    import maskjax
+    import maskjax.keras as mk
+    M = maskjax.metrics
+    cpus = tf.config.list_logical_devices("CPU")
+    if len(cpus) < 2:
+        raise NotOnThisBackend("needs two logical CPU devices (set up by main() before TF starts)")
+    x, y, sw = _data()
+    strategy = tf.distribute.MirroredStrategy([d.name for d in cpus[:2]])
+    runs = {}
+    for which in ("maskjax", "keras"):
+        with strategy.scope():
+            model = _softmax_model()
+            if which == "maskjax":
+                loss, metrics = mk.Loss("cross_entropy"), [
+                    mk.Metric(M.F1Score(task="multiclass", num_classes=5), name="f1"),
+                    mk.Metric(M.Accuracy(task="multiclass", num_classes=5), name="acc")]
+            else:
+                loss, metrics = keras.losses.SparseCategoricalCrossentropy(), [
+                    keras.metrics.SparseCategoricalAccuracy(name="acc")]
+            # XLA cannot place mirrored variables of logical CPUs: jit off (a TF limitation)
+            model.compile(optimizer=keras.optimizers.SGD(0.5), loss=loss, weighted_metrics=metrics,
+                          jit_compile=False)
+        model.fit(x, y, sample_weight=sw, batch_size=32, epochs=1, verbose=0, shuffle=False)
+        logs = model.evaluate(x, y, sample_weight=sw, batch_size=32, verbose=0, return_dict=True)
+        runs[which] = (logs, model.get_weights(), np.argmax(model.predict(x, verbose=0), -1))
+    (got, w_got, pred), (want, w_want, _) = runs["maskjax"], runs["keras"]
+    for a, b in zip(w_got, w_want):  # same training steps: gradients summed over replicas alike
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(got["loss"], want["loss"], rtol=1e-5)
+    np.testing.assert_allclose(got["acc"], want["acc"], rtol=1e-5)
+    np.testing.assert_allclose(got["acc"], accuracy_score(y, pred, sample_weight=sw), rtol=1e-5)
+    np.testing.assert_allclose(got["f1"], f1_score(y, pred, sample_weight=sw, average="macro"), rtol=1e-5)
+
+
 CHECKS = {name[len("check_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("check_")}
 
 
 def main() -> None:
+    if os.environ.get("KERAS_BACKEND") == "tensorflow":  # two logical CPUs for tf.distribute
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     results = {}
     for name, fn in CHECKS.items():
         try:
