@@ -1,13 +1,17 @@
-"""Write the example notebooks (``python notebooks/_build.py``); tests/test_notebooks.py runs them.
+"""Write and execute the example notebooks: ``python notebooks/_build.py`` (``--no-execute`` to skip running).
 
 One short notebook per everyday question. Cells are kept here as plain
-strings so a review sees the code; the .ipynb files are generated (outputs
-empty) and committed.
+strings so a review sees the code; the .ipynb files are generated, executed
+(nbclient) and committed WITH their outputs, so numbers and plots show on
+GitHub and in the docs site. tests/test_notebooks.py re-executes them, checks
+their asserts and that the saved numbers are the ones a fresh run prints.
+Notebooks use the public API only (no ``maskjax._private`` imports).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -28,6 +32,7 @@ import numpy as np
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import maskjax
+import maskjax.plot
 from maskjax import metrics as M
 """
 
@@ -52,9 +57,10 @@ precision = M.precision(logits, y, average=None, **kw)
 recall = M.recall(logits, y, average=None, **kw)
 f1 = M.f1_score(logits, y, average=None, **kw)
 cm = M.confusion_matrix(logits, y, **kw)
-print("precision per class", np.round(precision, 3))
-print("recall per class   ", np.round(recall, 3))
-print("F1 per class       ", np.round(f1, 3))
+r3 = lambda v: np.asarray(v, np.float64).round(3)   # float32 -> readable
+print("precision per class", r3(precision))
+print("recall per class   ", r3(recall))
+print("F1 per class       ", r3(f1))
 cm_np = np.asarray(cm)
 assert np.isclose(recall[2], cm_np[2, 2] / cm_np[2].sum())      # row of the confusion matrix
 assert np.isclose(precision[2], cm_np[2, 2] / cm_np[:, 2].sum())  # column
@@ -76,13 +82,12 @@ print(f"one-vs-rest accuracy of 'never class 2':  {float(always_no):.3f}")
 assert np.isclose(per_class_acc[2], recall[2])
 assert float(always_no) > 0.85
 """),
+    md("`maskjax.plot` draws the results: the confusion matrix (colour = row share, i.e. recall) and the per-class numbers."),
     code("""
-fig, ax = plt.subplots(figsize=(4, 3.5))
-ax.imshow(M.confusion_matrix(logits, y, normalize="true", **kw), cmap="Blues", vmin=0, vmax=1)
-for i in range(3):
-    for j in range(3):
-        ax.text(j, i, int(cm_np[i, j]), ha="center", va="center")
-ax.set(xlabel="predicted", ylabel="true", title="confusion matrix (colour: row share)")
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+maskjax.plot.confusion_matrix(cm, display_labels=["a", "b", "c (rare)"], ax=axes[0])
+maskjax.plot.per_class({"precision": precision, "recall": recall, "F1": f1},
+                       class_names=["a", "b", "c (rare)"], ax=axes[1], ylabel="score")
 plt.show()
 """),
 )
@@ -98,8 +103,23 @@ better than the model is. A `mask` (from the lengths) removes it from every
 numerator *and* denominator.
 """),
     code(SETUP + """
-from maskjax.app import demo_data   # the data set `maskjax demo` uses
-data = demo_data.sequence_batch(seed=0)
+from types import SimpleNamespace
+
+def sequence_batch(batch=32, maxlen=40, num_classes=5, seed=0):
+    \"\"\"A tagger's outputs on padded sequences (the data `maskjax demo` uses).\"\"\"
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(maxlen // 4, maxlen + 1, size=batch).astype(np.int32)
+    probs = np.array([0.6, 0.2, 0.1, 0.07, 0.03])[:num_classes]
+    labels = rng.choice(num_classes, size=(batch, maxlen), p=probs / probs.sum()).astype(np.int32)
+    logits = rng.normal(0.0, 1.0, size=(batch, maxlen, num_classes)).astype(np.float32)
+    logits += 1.5 * np.eye(num_classes, dtype=np.float32)[labels]
+    pad = np.arange(maxlen)[None, :] >= lengths[:, None]
+    labels[pad] = 0                      # the pad id is class 0 ...
+    logits[pad] = 0.0
+    logits[pad, 0] = 8.0                 # ... and the model "predicts" it confidently
+    return SimpleNamespace(logits=logits, labels=labels, lengths=lengths, num_classes=num_classes)
+
+data = sequence_batch(seed=0)
 mask = maskjax.masks.from_lengths(data.lengths, data.logits.shape[1])
 print("logits", data.logits.shape, "labels", data.labels.shape, "real steps", int(mask.sum()), "of", mask.size)
 kw = dict(task="multiclass", num_classes=data.num_classes, from_logits=True)
@@ -123,13 +143,11 @@ assert np.isclose(table["accuracy"][1], by_hand)
 assert table["accuracy"][0] > table["accuracy"][1]        # the padding inflates the naive number
 """),
     code("""
-names = list(table)
-x = np.arange(len(names))
-fig, ax = plt.subplots(figsize=(6, 3))
-ax.bar(x - 0.2, [table[n][0] for n in names], 0.4, label="naive (unmasked)")
-ax.bar(x + 0.2, [table[n][1] for n in names], 0.4, label="masked")
-ax.set_xticks(x, names)
-ax.legend()
+fig, ax = plt.subplots(figsize=(7, 3))
+maskjax.plot.per_class({"naive (unmasked)": [v[0] for v in table.values()],
+                        "masked": [v[1] for v in table.values()]},
+                       class_names=list(table), ax=ax, title="padding inflates the naive numbers")
+ax.set_xlabel("")
 plt.show()
 """),
 )
@@ -193,10 +211,9 @@ print("weighted recall ", np.round(weighted, 3))
 assert np.allclose(weighted, by_hand, rtol=1e-5)
 """),
     code("""
-fig, ax = plt.subplots(figsize=(5, 3))
-ax.bar(list(results), list(results.values()))
-ax.set_ylabel("weighted cross-entropy")
-ax.tick_params(axis="x", rotation=20)
+fig, ax = plt.subplots(figsize=(6, 3))
+maskjax.plot.per_group(results, ax=ax, ylabel="weighted cross-entropy", title="one loss, four reductions")
+ax.set_xlabel("reduction")
 plt.show()
 """),
 )
@@ -233,27 +250,26 @@ rng = np.random.default_rng(0)
 y = rng.integers(0, 2, 2000)
 logit = 1.4 * (2 * y - 1) + rng.normal(size=2000)
 p = (1 / (1 + np.exp(-1.6 * logit))).astype(np.float32)     # over-confident probabilities
-roc = M.roc_curve(p, y).trim()
-pr = M.precision_recall_curve(p, y).trim()
+roc = M.roc_curve(p, y)
+pr = M.precision_recall_curve(p, y)
 auc, ap = float(M.auroc(p, y)), float(M.average_precision(p, y))
 t_f1, f1 = M.best_threshold(p, y, criterion="f1")
 print(f"AUROC {auc:.4f}  AP {ap:.4f}  best F1 {float(f1):.4f} at threshold {float(t_f1):.3f}")
 assert np.isclose(float(M.f1_score(p, y, task="binary", threshold=t_f1)), float(f1))
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-axes[0].plot(roc[0], roc[1]); axes[0].plot([0, 1], [0, 1], "--", c="grey")
-axes[0].set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC (AUC {auc:.3f})")
-axes[1].plot(pr[1], pr[0]); axes[1].set(xlabel="recall", ylabel="precision", title=f"PR (AP {ap:.3f})")
+from sklearn.metrics import roc_auc_score, average_precision_score
+assert np.isclose(auc, roc_auc_score(y, p)) and np.isclose(ap, average_precision_score(y, p))
+fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+maskjax.plot.roc_curve({f"model (AUC {auc:.3f})": roc}, ax=axes[0])
+maskjax.plot.precision_recall_curve({f"model (AP {ap:.3f})": pr}, baseline=y.mean(), ax=axes[1])
 plt.show()
 """),
     md("Calibration: are the probabilities honest? ECE and a reliability diagram."),
     code("""
 ece = float(M.calibration_error(p, y, n_bins=10))
 diag = M.reliability_diagram(p, y, n_bins=10)
-used = np.asarray(diag.weight) > 0
-fig, ax = plt.subplots(figsize=(4, 4))
-ax.plot([0, 1], [0, 1], "--", c="grey")
-ax.plot(np.asarray(diag.confidence)[used], np.asarray(diag.accuracy)[used], "o-")
-ax.set(xlabel="confidence", ylabel="fraction positive", title=f"reliability (ECE {ece:.3f})")
+print(f"ECE {ece:.4f}")
+fig, ax = plt.subplots(figsize=(5, 4.5))
+maskjax.plot.reliability_diagram(diag, ece=ece, ax=ax)
 plt.show()
 assert 0.0 < ece < 0.5
 """),
@@ -299,9 +315,10 @@ per-label recall of the labels you care about.
 """),
     code("""
 per_label = np.asarray(M.recall(model, y, average=None, **kw))
-fig, ax = plt.subplots(figsize=(7, 2.5))
-ax.bar(np.arange(L), per_label)
-ax.set(xlabel="label", ylabel="recall", title="per-label recall of the model")
+print("lowest per-label recall", per_label.min().round(3), "of label", int(per_label.argmin()))
+fig, ax = plt.subplots(figsize=(9, 2.8))
+maskjax.plot.per_class({"recall": per_label[:20]}, ax=ax, title="per-label recall of the model (first 20 labels)")
+ax.set_xlabel("label")
 plt.show()
 """),
 )
@@ -417,7 +434,7 @@ for epoch in range(3):
     state = METRICS.init()
     for xb, yb, mb in batches(x_all, y_all):
         state = train_step(model, optimizer, state, xb, yb, mb)
-    print(epoch, {k: np.round(np.asarray(v), 3).tolist() for k, v in METRICS.compute(state).items()})
+    print(epoch, {k: np.asarray(v, np.float64).round(3).tolist() for k, v in METRICS.compute(state).items()})
 """),
     md("The streamed state equals the one-shot metric on everything at once:"),
     code("""
@@ -428,7 +445,41 @@ for xb, yb, mb in batches(x_all, y_all):
     state = eval_step(state, model(xb), yb, mb)
 streamed = METRICS.compute(state)
 one_shot = M.f1_score(model(x_all), y_all, average="macro", **conf)
+print("streamed F1", round(float(streamed["f1"]), 4), " one-shot F1", round(float(one_shot), 4))
 assert np.isclose(float(streamed["f1"]), float(one_shot))
+"""),
+    md("""
+## The NNX way: `maskjax.flax.Metric` in an `nnx.MultiMetric`
+
+`maskjax.flax.Metric` wraps any maskjax metric or `Collection` as an
+`nnx.Metric`: `update(logits=..., labels=..., mask=...)` in place (also inside
+`nnx.jit`), `compute()`, `reset()`. It sits next to Flax's own metrics in an
+`nnx.MultiMetric`, and its value is the core metric's.
+"""),
+    code("""
+import maskjax.flax
+
+metrics = nnx.MultiMetric(
+    core=maskjax.flax.Metric(METRICS),                          # the Collection above, one shared state
+    auroc=maskjax.flax.Metric(M.AUROC(**conf, from_logits=True, thresholds=200)),
+    flax_accuracy=nnx.metrics.Accuracy(),                       # Flax's own metric, same keywords
+)
+
+@nnx.jit
+def eval_nnx(model, metrics, x, y, mask):
+    logits = model(x)
+    metrics.update(logits=logits, labels=y, mask=mask, loss=maskjax.losses.cross_entropy(logits, y, reduction="none"))
+
+metrics.reset()
+for xb, yb, mb in batches(x_all, y_all):
+    eval_nnx(model, metrics, xb, yb, mb)
+out = metrics.compute()
+print("maskjax accuracy", round(float(out["core"]["accuracy"]), 4), " AUROC", round(float(out["auroc"]), 4))
+assert np.isclose(float(out["core"]["f1"]), float(one_shot))
+assert np.isclose(float(out["auroc"]), float(M.auroc(model(x_all), y_all, **conf, from_logits=True, thresholds=200)))
+fig, ax = plt.subplots(figsize=(5, 3))
+maskjax.plot.per_class({"recall": out["core"]["recall"]}, ax=ax, ylabel="recall", title="per-class recall after training")
+plt.show()
 """),
     md("""
 ## The same metrics from a PyTorch loop
@@ -453,7 +504,7 @@ for epoch in range(3):
         loss = mt.losses.cross_entropy(logits, yb, mask=mb)
         opt.zero_grad(); loss.backward(); opt.step()
         f1.update(logits.detach(), yb, mask=mb)
-    print(epoch, "loss", round(float(loss), 4), "macro F1", round(float(f1.compute()), 4))
+    print(epoch, "loss", round(float(loss.detach()), 4), "macro F1", round(float(f1.compute()), 4))
 """),
     code("""
 with torch.no_grad():
@@ -471,12 +522,38 @@ assert np.isclose(streamed, one_shot)
 )
 
 
-def build() -> list[str]:
+def execute(nb: nbformat.NotebookNode, cwd: str, timeout: int = 300) -> nbformat.NotebookNode:
+    """Run every cell in a fresh kernel (the repo on PYTHONPATH); raises on any error or failed assert."""
+    from nbclient import NotebookClient
+
+    repo = os.path.dirname(HERE)
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = repo + (os.pathsep + old if old else "")
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                       resources={"metadata": {"path": cwd}}).execute()
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
+    return nb
+
+
+def build(run: bool = True, names: list[str] | None = None) -> list[str]:
     paths = []
     for name, cells in NOTEBOOKS.items():
+        if names and name not in names:
+            continue
         nb = new_notebook(cells=[new_markdown_cell(t) if kind == "md" else new_code_cell(t) for kind, t in cells])
+        for i, cell in enumerate(nb.cells):
+            cell["id"] = f"{name[:2]}-{i:02d}"   # stable ids: a rebuild only changes what changed
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nb.metadata["language_info"] = {"name": "python"}
+        if run:
+            execute(nb, HERE)
+            nb.metadata["language_info"] = {"name": "python"}
         path = os.path.join(HERE, name + ".ipynb")
         nbformat.write(nb, path)
         paths.append(path)
@@ -484,5 +561,6 @@ def build() -> list[str]:
 
 
 if __name__ == "__main__":
-    for p in build():
+    args = sys.argv[1:]
+    for p in build(run="--no-execute" not in args, names=[a for a in args if not a.startswith("--")] or None):
         print(p)
