@@ -576,14 +576,26 @@ def loss_vjp(spec: Spec, args: tuple, kwargs: dict, grad: torch.Tensor) -> list[
     the cached ``vjp`` program directly, on the unpadded shapes.
     """
     leaves, tmpl, names = split(args, kwargs)
+    shapes = [tuple(x.shape) if isinstance(x, torch.Tensor) else None for x in leaves]
+    policy = _buckets.current_policy() if spec.bucket else None
+    plan = bucket_plan(spec, leaves, tmpl, names, policy) if policy is not None else None
+    if plan is not None:
+        leaves = plan[0]
     jleaves = _convert_all(leaves, tmpl, names)
+    if plan is not None:
+        jleaves.insert(0, plan[1])
+    bucketed = plan is not None
     diff = tuple(i for i, x in enumerate(leaves) if isinstance(x, torch.Tensor) and x.is_floating_point())
-    out, pullback = program(spec, tmpl, names, False, "vjp", diff)(*jleaves)
+    out, pullback = program(spec, tmpl, names, bucketed, "vjp", diff)(*jleaves)
+    if plan is not None and grad.ndim and tuple(grad.shape) != tuple(out.shape):
+        grad = _pad(grad, tuple(out.shape))  # a reduction="none" output was sliced to the real shape
     cot = jnp.asarray(to_jax_fast(grad.detach().contiguous(), "grad_output"), out.dtype)
     grads = _interop.apply_vjp(pullback, cot)
     result = []
     for g, i in zip(grads, diff):
         t = from_jax_fast(g, leaves[i])
+        if tuple(t.shape) != shapes[i]:
+            t = t[tuple(slice(0, n) for n in shapes[i])]
         result.append(t if t.dtype == leaves[i].dtype else t.to(leaves[i].dtype))
     return result
 

@@ -124,17 +124,55 @@ def _is_loss(spec: Any) -> bool:
     return getattr(spec, "kind", "loss") == "loss"
 
 
+_PRIMES = (1009, 1013, 1019, 1021, 1031, 1033, 1039, 1049, 1051, 1061, 1063, 1069)
+
+
 @call_op.register_fake
 def _call_fake(key: str, leaves: list[torch.Tensor]) -> torch.Tensor:
+    """Output shape and dtype by ``jax.eval_shape``, keeping dynamic (symbolic) sizes symbolic.
+
+    Each symbolic size is evaluated as a distinct large prime; output sizes
+    equal to one map back to the symbol (no specialisation, so dynamic shapes
+    do not recompile per length).
+    """
     from maskjax.torch import _front
 
     name, pattern = _TEMPLATES[key]
     spec = _SPECS[name]
-    args, kwargs = _rebuild(pattern, [_jax_struct(t) for t in leaves])
+    symbols: dict[int, Any] = {}  # substitute value -> symbol
+    by_hint: dict[Any, int] = {}  # the trace-time value of a symbol -> its substitute
+
+    def struct(t: torch.Tensor) -> jax.ShapeDtypeStruct:
+        dims = []
+        for d in t.shape:
+            if isinstance(d, int):
+                dims.append(d)
+                continue
+            hint = getattr(getattr(d, "node", None), "hint", None)
+            if hint is None:  # no trace-time value: specialise
+                dims.append(int(d))
+                continue
+            value = by_hint.get(hint)
+            if value is None:  # sizes equal now are taken as the same size (e.g. T of preds and targets)
+                value = _PRIMES[len(symbols) % len(_PRIMES)] + 1100 * (len(symbols) // len(_PRIMES))
+                by_hint[hint] = value
+                symbols[value] = d
+            dims.append(value)
+        base = _jax_struct_dtype(t)
+        return jax.ShapeDtypeStruct(tuple(dims), base)
+
+    args, kwargs = _rebuild(pattern, [struct(t) for t in leaves])
     jleaves, tmpl, names = _front.split(args, kwargs)
     out = jax.eval_shape(_front._runner(spec, tmpl, names, False, False), *jleaves)
+    shape = [symbols.get(d, d) for d in out.shape]
     device = leaves[0].device if leaves else torch.device("cpu")
-    return torch.empty(out.shape, dtype=_torch_dtype(out.dtype), device=device)
+    return torch.empty(shape, dtype=_torch_dtype(out.dtype), device=device)
+
+
+def _jax_struct_dtype(t: torch.Tensor) -> Any:
+    dt = jnp.dtype(str(t.dtype).removeprefix("torch."))
+    narrow = _interop.narrow_dtype(dt) if dt.itemsize == 8 else None
+    return narrow or dt
 
 
 @torch.library.custom_op("maskjax::call_vjp", mutates_args=())
@@ -150,7 +188,8 @@ def call_vjp_op(key: str, leaves: list[torch.Tensor], grad: torch.Tensor) -> lis
 
 @call_vjp_op.register_fake
 def _call_vjp_fake(key: str, leaves: list[torch.Tensor], grad: torch.Tensor) -> list[torch.Tensor]:
-    return [torch.empty_like(t) for t in leaves if t.is_floating_point()]
+    # contiguous, as the implementation returns them (empty_like would copy a view's strides)
+    return [torch.empty(t.shape, dtype=t.dtype, device=t.device) for t in leaves if t.is_floating_point()]
 
 
 def _setup_context(ctx, inputs, output):
