@@ -42,3 +42,15 @@ def test_example_metrics_match_torchmetrics():
             ours.update(model(x), y)
             ref.update(model(x), y)
     torch.testing.assert_close(ours.compute(), ref.compute())
+
+
+def test_readme_pytorch_block_runs_and_equals_torch():
+    import re
+
+    text = (EXAMPLE.parents[1] / "README.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if "maskjax.torch as mt" in b and "F.cross_entropy" in b)
+    ns: dict = {}
+    exec(compile(block, "README.md", "exec"), ns)
+    want = torch.nn.functional.cross_entropy(ns["logits"], ns["labels"])
+    torch.testing.assert_close(ns["loss"], want)
+    assert ns["logits"].grad is not None and ns["logits"].grad.shape == (4, 5, 7)
