@@ -86,7 +86,9 @@ class Metric(keras.metrics.Metric):
         ``Precision(class_id=k)``: the metric is computed per class
         (``average=None``, or the core's ``class_id`` option when it has one)
         and element ``k`` is shown. Multiclass / multilabel metrics with an
-        ``average`` only.
+        ``average`` only. (A metric built with ``average=None`` and no
+        ``class_id`` returns the ``[C]`` vector; Keras' progress bar prints
+        its mean, so prefer one ``class_id`` metric per class to watch.)
       name: the Keras name (default: snake_case of the class name, with
         ``_k`` for ``class_id=k``).
       config: constructor arguments when ``metric`` is a name.
