@@ -118,5 +118,7 @@ __all__ = [
     "Collection",
     "HostAccumulator",
     "psum_state",
-    "merge_across_processes",
+    "merge_across_processes", "Grouped", "Bootstrap",
 ]
+from maskjax.metrics.grouped import Grouped
+from maskjax.metrics.bootstrap import Bootstrap
