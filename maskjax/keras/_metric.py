@@ -149,13 +149,16 @@ class Metric(keras.metrics.Metric):
             raise TypeError(f"`class_id` must be an int class index, got {class_id!r}.")
         task = getattr(metric, "task", None)
         n = getattr(metric, "num_classes", None)
-        if task not in ("multiclass", "multilabel") or "average" not in params:
-            raise ValueError(f"`class_id` needs a multiclass or multilabel metric with an `average` "
-                             f"option, got {type(metric).__name__}(task={task!r}).")
+        if task not in ("multiclass", "multilabel"):
+            raise ValueError(f"`class_id` needs a multiclass or multilabel metric, got "
+                             f"{type(metric).__name__}(task={task!r}).")
         if n is not None and not 0 <= class_id < n:
             raise ValueError(f"`class_id` must be in [0, {n}), got {class_id}.")
         if "class_id" in params:  # the core's own option
             return _rebuild(metric, class_id=int(class_id))
+        if "average" not in params:
+            raise ValueError(f"`class_id` needs a metric with an `average` option (per-class "
+                             f"results), got {type(metric).__name__}.")
         self._select = int(class_id)
         return _rebuild(metric, average=None)
 
