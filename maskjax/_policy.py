@@ -10,6 +10,10 @@ Two rules, applied before any weight enters a sum:
   stays NaN, so the result is NaN — never a plausible number such as the
   −6.66 a negative weight used to give. An ``inf`` weight is allowed (it is
   not a bad *value* of a weight, only a large one).
+* **Wide integer labels.** With x64 off, JAX stores integers as int32, so a
+  NumPy int64 label ``2**32 + 1`` would silently wrap into class 1.
+  :func:`as_labels` raises ``ValueError`` naming the argument instead (the
+  values are concrete whenever they are not yet a JAX array).
 * **A trailing size-1 channel.** A ``mask`` / ``sample_weight`` of rank
   ``r + 1`` whose last axis is 1 against ``r``-dimensional elements (Keras'
   ``[B, H, W, 1]`` masks against ``[B, H, W]`` element losses) has that axis
@@ -29,7 +33,7 @@ import numpy as np
 from maskjax import _checks
 from maskjax._weighting import ElementWeights, fold_mask_and_weight
 
-__all__ = ["is_concrete", "check_weight_values", "squeeze_trailing", "fold"]
+__all__ = ["is_concrete", "check_weight_values", "squeeze_trailing", "fold", "as_labels"]
 
 
 def is_concrete(x: Any) -> bool:
@@ -107,3 +111,40 @@ def fold(shape: tuple[int, ...], *, mask: Any = None, sample_weight: Any = None,
     if sample_weight is not None:
         sample_weight = squeeze_trailing(check_weight_values(sample_weight), shape, "sample_weight")
     return fold_mask_and_weight(shape, mask=mask, sample_weight=sample_weight, dtype=dtype)
+
+
+_INT32 = np.iinfo(np.int32)
+
+
+def as_labels(x: Any, name: str = "targets") -> jax.Array:
+    """``x`` as a JAX array; integer values outside int32 raise instead of wrapping (x64 off).
+
+    Only inputs that are not yet JAX arrays are checked (a JAX array, traced or
+    not, already holds its final dtype).
+
+    Example:
+      >>> import numpy as np
+      >>> from maskjax._policy import as_labels
+      >>> as_labels(np.array([0, 2], np.int64)).tolist()
+      [0, 2]
+      >>> as_labels(np.array([0, 2**32 + 1]))
+      Traceback (most recent call last):
+      ...
+      ValueError: `targets` holds integers outside the int32 range [-2147483648, 2147483647] (got 4294967297); with x64 disabled they would wrap into other values (2**32 + 1 becomes 1). Remap the labels, or enable jax_enable_x64.
+    """
+    if x is not None and not isinstance(x, jax.Array) and not jax.config.jax_enable_x64:
+        try:
+            host = np.asarray(x)
+        except (TypeError, ValueError):
+            host = None
+        if (host is not None and host.dtype.kind in "iu" and host.dtype.itemsize > 4
+                and host.size):
+            lo, hi = int(host.min()), int(host.max())
+            if lo < _INT32.min or hi > _INT32.max:
+                bad = hi if hi > _INT32.max else lo
+                raise ValueError(
+                    f"`{name}` holds integers outside the int32 range [{_INT32.min}, {_INT32.max}] "
+                    f"(got {bad}); with x64 disabled they would wrap into other values "
+                    "(2**32 + 1 becomes 1). Remap the labels, or enable jax_enable_x64."
+                )
+    return _checks.as_array(x, name)

@@ -33,7 +33,7 @@ def class_counts(targets: Any, num_classes: int, *, mask: Any = None, sample_wei
       >>> maskjax.weights.class_counts([0, 1, 1, 2, -100], 3, ignore_index=-100).tolist()
       [1.0, 2.0, 1.0]
     """
-    targets = _checks.as_array(targets, "targets")
+    targets = _policy.as_labels(targets, "targets")
     _checks.check_integer(targets, "targets", "class ids")
     num_classes = _checks.check_static_int(num_classes, "num_classes", minimum=1)
     w = _policy.fold(targets.shape, mask=mask, sample_weight=sample_weight).weight
@@ -63,7 +63,7 @@ def _check_not_multi_hot(targets: jax.Array, num_classes: int) -> None:
 
 def _balanced_multilabel(targets: Any, num_labels: int, *, mask: Any, sample_weight: Any,
                          ignore_index: int | None) -> jax.Array:
-    targets = _checks.as_array(targets, "targets")
+    targets = _policy.as_labels(targets, "targets")
     _checks.check_numeric(targets, "targets")
     if targets.ndim < 1 or targets.shape[-1] != num_labels:
         raise ValueError(
@@ -134,7 +134,7 @@ def balanced(targets: Any, num_classes: int, *, task: str | None = None, mask: A
         return _balanced_multilabel(targets, num_classes, mask=mask, sample_weight=sample_weight,
                                     ignore_index=ignore_index)
     if task is None:
-        _check_not_multi_hot(_checks.as_array(targets, "targets"), num_classes)
+        _check_not_multi_hot(_policy.as_labels(targets, "targets"), num_classes)
     counts = class_counts(targets, num_classes, mask=mask, sample_weight=sample_weight,
                           ignore_index=ignore_index)
     present = jnp.sum(counts > 0)

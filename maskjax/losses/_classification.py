@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from maskjax import _checks
+from maskjax import _checks, _policy
 from maskjax._weighting import (check_class_weight, multilabel_class_weight, not_ignored,
                                 safe_labels)
 from maskjax.losses._common import (EPSILON, check_bool_flag, check_label_smoothing,
@@ -116,7 +116,7 @@ def cross_entropy(preds: Any, targets: Any, *, axis: int = -1, from_logits: bool
       [0.2413, 0.0, 0.0]
     """
     preds = float_preds(preds)
-    targets = _checks.as_array(targets, "targets")
+    targets = _policy.as_labels(targets, "targets")
     if preds.ndim < 1:
         raise ValueError(f"`preds` must have a class axis (rank >= 1), got shape {tuple(preds.shape)}.")
     ax = _checks.normalize_axis(axis, preds.ndim)
@@ -305,7 +305,7 @@ def binary_cross_entropy(preds: Any, targets: Any, *, from_logits: bool = True,
 
 def _binary_targets(targets: Any, dtype: Any, ignore_index: int | None) -> tuple[jax.Array, Any]:
     """0/1 (or soft) targets as ``dtype``, and where they are not ``ignore_index`` (None: all)."""
-    raw = _checks.as_array(targets, "targets")
+    raw = _policy.as_labels(targets, "targets")
     if _checks.check_ignore_index(ignore_index) is None:
         return float_targets(raw, dtype), None
     valid = not_ignored(raw, ignore_index)
@@ -418,7 +418,7 @@ def multi_positive_cross_entropy(preds: Any, targets: Any, *, axis: int = -1,
       [0.1698, 0.0]
     """
     preds = float_preds(preds)
-    targets = _checks.as_array(targets, "targets")
+    targets = _policy.as_labels(targets, "targets")
     if not (targets.dtype == jnp.bool_ or _checks.is_integer(targets)):
         raise TypeError(
             f"`targets` must be a bool (or integer 0/1) set of acceptable classes, got {targets.dtype}."
@@ -512,7 +512,7 @@ def softmax_focal_loss(logits: Any, targets: Any, *, alpha: Any = 0.25, gamma: f
       [0.001, 0.1351]
     """
     preds = float_preds(logits, "logits")
-    targets = _checks.as_array(targets, "targets")
+    targets = _policy.as_labels(targets, "targets")
     if preds.ndim < 1:
         raise ValueError(f"`logits` must have a class axis (rank >= 1), got shape {tuple(preds.shape)}.")
     ax = _checks.normalize_axis(axis, preds.ndim)

@@ -39,7 +39,7 @@ def float_preds(preds: Any, name: str = "preds") -> jax.Array:
 
 def float_targets(targets: Any, dtype: Any, name: str = "targets") -> jax.Array:
     """Targets that may be bool / int 0-1 / float, as ``dtype``."""
-    targets = _checks.as_array(targets, name)
+    targets = _policy.as_labels(targets, name)
     _checks.check_numeric(targets, name)
     return targets.astype(dtype)
 

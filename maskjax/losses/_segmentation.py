@@ -52,7 +52,7 @@ def _overlap_counts(preds: Any, targets: Any, *, axis: int, from_logits: bool, m
     num_classes = preds.shape[ax]
     element_shape = preds.shape[:ax] + preds.shape[ax + 1:]
 
-    targets = _checks.as_array(targets, "targets")
+    targets = _policy.as_labels(targets, "targets")
     _checks.check_numeric(targets, "targets")
     valid = None
     if _checks.is_integer(targets) and targets.shape == element_shape and targets.shape != preds.shape:

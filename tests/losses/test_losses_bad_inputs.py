@@ -197,3 +197,25 @@ def test_trailing_axis_that_is_not_size1_still_raises():
         losses.mean_squared_error(x, x, mask=np.ones((2, 3, 2), bool))
     with pytest.raises(ValueError, match="sample_weight"):
         losses.mean_squared_error(x, x, sample_weight=np.ones((3,), np.float32))
+
+
+# ------------------------------------------------------------------ int64 labels beyond int32
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_int64_targets_beyond_int32_raise_instead_of_wrapping(case):
+    """Issue 13: with x64 off, 2**32 + 1 used to wrap into class 1 (a plausible number)."""
+    name, fn, opts = case
+    x, y = inputs_for(name)
+    wide = np.zeros(y.shape, np.int64)
+    wide.reshape(-1)[1] = 2**32 + 1
+    with pytest.raises(ValueError, match=r"`targets` holds integers outside the int32 range"):
+        fn(x, wide, **opts)
+    # in-range int64 targets are fine (narrowed, not refused)
+    if np.asarray(y).dtype.kind in "iu":
+        np.testing.assert_allclose(fn(x, np.asarray(y).astype(np.int64), **opts), fn(x, y, **opts))
+
+
+def test_weights_int64_labels_beyond_int32_raise():
+    with pytest.raises(ValueError, match="int32"):
+        maskjax.weights.balanced(np.array([0, 1, 2**31], np.int64), 3)
+    with pytest.raises(ValueError, match="int32"):
+        maskjax.weights.class_counts(np.array([0, -(2**31) - 1], np.int64), 3)
