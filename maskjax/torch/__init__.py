@@ -50,7 +50,10 @@ from maskjax.torch._convert import to_jax
 from maskjax.torch._stateful import Metric
 from maskjax.torch._wrap import wrap_loss
 from maskjax.torch._wrap import wrap_metric
-from maskjax.torch import _ops  # noqa: F401  (registers the torch.compile custom ops)
+from maskjax.torch import _front as _front
+
+if _front.HAVE_OPS:  # torch >= 2.4: register the torch.compile custom ops
+    from maskjax.torch import _ops  # noqa: F401
 from maskjax.torch import losses  # noqa: E402
 from maskjax.torch import metrics  # noqa: E402
 

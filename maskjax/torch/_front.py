@@ -378,6 +378,16 @@ def _pad(t: torch.Tensor, shape: tuple) -> torch.Tensor:
 
 _PROGRAMS: dict = {}
 _EAGER_ONLY: set = set()
+
+# torch.compile support needs torch.library.custom_op (torch >= 2.4); older torch runs eagerly only.
+HAVE_OPS = hasattr(torch.library, "custom_op") and hasattr(torch.compiler, "assume_constant_result")
+
+
+def _never() -> bool:
+    return False
+
+
+is_compiling = torch.compiler.is_compiling if HAVE_OPS else _never
 _LOCK = threading.Lock()
 
 
@@ -617,11 +627,11 @@ def call_metric(spec: Spec, args: tuple, kwargs: dict) -> Any:
 def make_spec(fn: Callable, name: str, kind: str, layout: str | None = None, bucket: bool = False,
               task: str | None = None, ranking: bool = False, index_only_ignore: bool = False) -> Spec:
     """A :class:`Spec`, registered for the ``torch.compile`` custom ops under ``name``."""
-    from maskjax.torch import _ops
-
     spec = Spec(fn, name, layout, bucket, task=task, ranking=ranking, kind=kind,
                 index_only_ignore=index_only_ignore)
-    _ops.register_spec(spec)
+    if HAVE_OPS:
+        from maskjax.torch import _ops
+        _ops.register_spec(spec)
     return spec
 
 
@@ -630,7 +640,7 @@ def loss(spec: Spec, args: tuple, kwargs: dict) -> Any:
     if (spec.index_only_ignore and kwargs.get("ignore_index") is not None and len(args) > 1
             and isinstance(args[1], torch.Tensor) and args[1].is_floating_point()):
         kwargs["ignore_index"] = None  # torch: probability targets have no ignore_index
-    if torch.compiler.is_compiling():
+    if is_compiling():
         from maskjax.torch import _ops
         return _ops.compiled_call(spec, args, kwargs)
     return call_loss(spec, args, kwargs)
@@ -638,7 +648,7 @@ def loss(spec: Spec, args: tuple, kwargs: dict) -> Any:
 
 def metric(spec: Spec, args: tuple, kwargs: dict) -> Any:
     """Entry of every metric wrapper (inputs detached)."""
-    if torch.compiler.is_compiling():
+    if is_compiling():
         from maskjax.torch import _ops
         return _ops.compiled_call(spec, args, kwargs)
     return call_metric(spec, args, kwargs)

@@ -128,8 +128,10 @@ class Metric(torch.nn.Module):
         self._like: torch.Tensor | None = None
         self._updates = 0
         self._state = metric.init()
-        from maskjax.torch import _ops
-        self._handle = _ops.register_handle(self)
+        self._handle = 0
+        if _front.HAVE_OPS:
+            from maskjax.torch import _ops
+            self._handle = _ops.register_handle(self)
         self.register_buffer("_token", torch.zeros((), dtype=torch.int64), persistent=False)
 
     # -- state -------------------------------------------------------------------------------
@@ -185,7 +187,7 @@ class Metric(torch.nn.Module):
         Tensors (positional or keyword), NumPy and JAX arrays are data;
         other values are static options.
         """
-        if torch.compiler.is_compiling():
+        if _front.is_compiling():
             from maskjax.torch import _ops
             return _ops.compiled_update(self, args, kwargs)
         self._accumulate(args, kwargs)
