@@ -87,6 +87,8 @@ __all__ = [
     "HostAccumulator",
     "psum_state",
     "merge_across_processes",
+    "Grouped",
+    "Bootstrap",
 ]
 
 # Re-exported unchanged (constants, result types, streaming classes, JAX helpers).
@@ -121,6 +123,8 @@ Collection = _core.Collection
 HostAccumulator = _core.HostAccumulator
 psum_state = _core.psum_state
 merge_across_processes = _core.merge_across_processes
+Grouped = _core.Grouped
+Bootstrap = _core.Bootstrap
 
 
 @_do_not_convert  # autograph would add its own locals
