@@ -178,44 +178,67 @@ def run_w9(steps: int) -> dict:
     return dict(ours=med["maskjax"], native=med["native"], f1=(ours.result(), native.result()))
 
 
-def run_threads(n: int = 300) -> dict:
-    """torch matmul µs: alone vs interleaved with maskjax calls (both thread pools at defaults)."""
+def run_threads(rounds: int = 40) -> dict:
+    """torch matmul + maskjax CE, alone and interleaved (µs per pair; min and median of rounds)."""
     a = torch.randn(256, 256)
     logits, labels = torch.randn(512, 20), torch.randint(0, 20, (512,))
 
     def torch_op():
         return a @ a
 
-    def timed(fn, k):
+    def maskjax_op():
+        return mt.losses.cross_entropy(logits, labels)
+
+    def both():
+        maskjax_op()
+        torch_op()
+
+    def timed(fn, k=10):
         t0 = time.perf_counter()
         for _ in range(k):
             fn()
         return (time.perf_counter() - t0) / k * 1e6
 
-    alone, mixed, jax_alone, jax_mixed = [], [], [], []
-    mt.losses.cross_entropy(logits, labels)
-    for _ in range(n // 10):
-        alone.append(timed(torch_op, 10))
-        jax_alone.append(timed(lambda: mt.losses.cross_entropy(logits, labels), 10))
-
-        def both():
-            mt.losses.cross_entropy(logits, labels)
-            torch_op()
-        mixed.append(timed(both, 10))
-    return dict(torch_alone=statistics.median(alone), maskjax_alone=statistics.median(jax_alone),
-                both=statistics.median(mixed), torch_threads=torch.get_num_threads())
+    maskjax_op(), torch_op()
+    res: dict = {"torch": [], "maskjax": [], "both": []}
+    for _ in range(rounds):  # interleaved rounds: load changes hit all three
+        res["torch"].append(timed(torch_op))
+        res["maskjax"].append(timed(maskjax_op))
+        res["both"].append(timed(both))
+    out = {k: (min(v), statistics.median(v)) for k, v in res.items()}
+    out["torch_threads"] = torch.get_num_threads()
+    out["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY", "default")
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--threads", action="store_true")
+    ap.add_argument("--torch-threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
+    ap.add_argument("--only-threads", action="store_true", help="only the thread-pool check")
     args = ap.parse_args()
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     print(f"jax {jax.__version__}, torch {torch.__version__}, cpu_count {os.cpu_count()}, "
           f"load {os.getloadavg()[0]:.2f}, torch threads {torch.get_num_threads()}, "
           f"buckets {mt.bucket_policy()!r}\n")
-    w8 = run_w8(args.steps)
-    w9 = run_w9(args.steps * 2)
+    if args.only_threads:
+        args.threads = True
+    w8 = None if args.only_threads else run_w8(args.steps)
+    w9 = None if args.only_threads else run_w9(args.steps * 2)
+    if w8 is not None:
+        print_loops(args, w8, w9)
+    if args.threads:
+        th = run_threads()
+        pair = th["torch"][0] + th["maskjax"][0]
+        print(f"\nthreads (torch {th['torch_threads']}, OMP_WAIT_POLICY {th['omp_wait_policy']}), µs min / median: "
+              f"torch 256² matmul {th['torch'][0]:.0f} / {th['torch'][1]:.0f}; maskjax CE [512,20] "
+              f"{th['maskjax'][0]:.0f} / {th['maskjax'][1]:.0f}; both interleaved {th['both'][0]:.0f} / "
+              f"{th['both'][1]:.0f} (sum of the two alone: {pair:.0f}; interplay {th['both'][0] / pair:.2f}×)")
+
+
+def print_loops(args, w8, w9) -> None:
     print("| row | maskjax.torch | native (F.cross_entropy + torchmetrics) | ratio | target |")
     print("|---|---:|---:|---:|---|")
     print(f"| W8 programs compiled over the first {args.steps} steps | {w8['programs']} | — | — | ≤ 24 |")
@@ -227,12 +250,6 @@ def main() -> None:
           f"{w9['ours'] / w9['native']:.2f}× | ≤ 1.5× |")
     print(f"\nF1 at the end (maskjax, torchmetrics): W8 {w8['f1'][0]:.4f} / {w8['f1'][1]:.4f}; "
           f"W9 {w9['f1'][0]:.4f} / {w9['f1'][1]:.4f} (same model, same batches)")
-    if args.threads:
-        th = run_threads()
-        print(f"\nthreads: torch 256² matmul alone {th['torch_alone']:.0f} µs; maskjax CE [512,20] alone "
-              f"{th['maskjax_alone']:.0f} µs; both interleaved {th['both']:.0f} µs "
-              f"(sum of alone {th['torch_alone'] + th['maskjax_alone']:.0f} µs); torch threads "
-              f"{th['torch_threads']}")
 
 
 if __name__ == "__main__":
