@@ -140,7 +140,7 @@ def test_bad_use_raises_naming_the_argument(call, exc, match):
 
 def _run(code: str, **env) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=300, cwd=ROOT, env={**os.environ, **env})
+                          timeout=1200, cwd=ROOT, env={**os.environ, **env})
 
 
 def test_batch_sharded_update_under_nnx_jit_equals_one_shot():

@@ -24,7 +24,7 @@ def test_mypy_passes_on_the_package():
     cache = os.path.join(tempfile.gettempdir(), "maskjax-mypy-cache")
     proc = subprocess.run([sys.executable, "-m", "mypy", "maskjax", "--cache-dir", cache,
                            "--no-error-summary", "--hide-error-context"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+                          cwd=ROOT, capture_output=True, text=True, timeout=1800)
     errors = [line for line in proc.stdout.splitlines() if ": error:" in line]
     assert proc.returncode == 0 and not errors, proc.stdout[-6000:] + proc.stderr[-2000:]
 
@@ -36,5 +36,5 @@ def test_mypy_catches_a_type_error(tmp_path):
     bad.write_text("import maskjax.plot\nmaskjax.plot.confusion_matrix([[1]], display_labels=3)\n")
     proc = subprocess.run([sys.executable, "-m", "mypy", str(bad), "--cache-dir", str(tmp_path / "c"),
                            "--follow-imports=silent"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+                          cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 1 and "display_labels" in proc.stdout, proc.stdout

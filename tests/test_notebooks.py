@@ -85,7 +85,7 @@ def test_notebook_reexecutes_and_prints_the_saved_numbers(path, tmp_path):
     env_path = os.environ.get("PYTHONPATH", "")
     os.environ["PYTHONPATH"] = REPO + (os.pathsep + env_path if env_path else "")
     try:
-        client = NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False,
+        client = NotebookClient(nb, timeout=900, startup_timeout=600, kernel_name="python3", record_timing=False,
                                 resources={"metadata": {"path": str(tmp_path)}})
         client.execute()  # raises CellExecutionError on any error, a failed assert included
     finally:
