@@ -390,7 +390,7 @@ def per_class(values: Mapping[str, ArrayLike] | ArrayLike, *, class_names: Seque
 
     Args:
         values: ``{metric name: [C] values}`` (e.g. ``average=None`` results) or one ``[C]``
-            array. ``nan`` (a class left out, e.g. ``zero_division=nan``) draws no bar.
+            array. ``nan`` (a class left out, e.g. ``zero_division=nan``) draws a zero-height bar.
         class_names: ``C`` class names (default ``"0" … "C-1"``).
         ax: Axes to draw on; default: a new figure.
         ylabel: y-axis label.
@@ -417,7 +417,7 @@ def per_class(values: Mapping[str, ArrayLike] | ArrayLike, *, class_names: Seque
         if len(v) != c:
             raise ValueError(f"values[{k!r}] must be [{c}] like the first metric; received [{len(v)}]")
     names = _labels("class_names", class_names, c)
-    ax = _axes(ax, max(4.0, 1.0 + 0.5 * c * max(1, len(arrays)) ** 0.5), 3.5)
+    ax = _axes(ax, min(max(4.0, 1.0 + 0.4 * c * len(arrays) ** 0.5), 14.0), 3.5)
     width = 0.8 / len(arrays)
     x = np.arange(c)
     for i, (k, v) in enumerate(arrays.items()):
@@ -474,7 +474,7 @@ def per_group(values: Mapping[str, float] | ArrayLike, *, lower: ArrayLike | Non
     if (lower is None) != (upper is None):
         raise ValueError("lower and upper must be given together (an interval per group); received only "
                          + ("lower" if lower is not None else "upper"))
-    ax = _axes(ax, max(4.0, 1.5 + 0.6 * g), 3.5)
+    ax = _axes(ax, min(max(4.0, 1.5 + 0.6 * g), 14.0), 3.5)
     x = np.arange(g)
     yerr = None
     if lower is not None and upper is not None:

@@ -236,3 +236,9 @@ def test_no_pyplot_and_install_hint_without_matplotlib():
     """)
     assert proc.returncode == 0, proc.stderr
     assert 'HINT maskjax.plot needs matplotlib: pip install "maskjax[cli]"' in proc.stdout
+
+
+def test_new_figures_stay_a_readable_size_for_many_classes():
+    for ax in (mp.per_class(np.zeros(100)), mp.per_group(np.zeros(60)), mp.confusion_matrix(np.eye(50))):
+        width, height = ax.figure.get_size_inches()
+        assert 4.0 <= width <= 15.0 and height <= 14.0
