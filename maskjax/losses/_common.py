@@ -61,17 +61,33 @@ def kept_elements(mask: Any, element_shape: tuple[int, ...]) -> jax.Array | None
     return broadcast_left(m != 0, element_shape, "mask")
 
 
-def drop_masked(keep: jax.Array | None, *arrays: jax.Array, class_axis: int | None = None):
-    """Zero the masked elements of ``arrays`` *before* any maths.
+@jax.custom_jvp
+def _guard_gradient(x: jax.Array, keep: jax.Array) -> jax.Array:
+    """Identity on ``x``; its derivative is zeroed where ``keep`` is False (forward and reverse)."""
+    return x
 
-    A NaN / inf in a masked element then reaches neither the value nor the
-    gradient (a ``where`` after the maths would still send ``0 · NaN`` back).
+
+@_guard_gradient.defjvp
+def _guard_jvp(primals, tangents):
+    x, keep = primals
+    # a select (never a product): its transpose sends back select(keep, g, 0), dropping NaN
+    return x, jnp.where(keep, tangents[0], jnp.zeros((), x.dtype))
+
+
+def drop_masked(keep: jax.Array | None, *arrays: jax.Array, class_axis: int | None = None):
+    """Cut masked elements of ``arrays`` out of the gradient *before* any maths.
+
+    The forward value is untouched (no extra pass over the inputs: :func:`finish`
+    drops masked values with a ``where``); in the backward pass the gradient of
+    a masked element is set to 0 *after* the loss' own backward, so a NaN / inf
+    there (``0 · NaN`` in, e.g., a softmax VJP) reaches no gradient. Losses
+    whose forward mixes elements (overlap sums) zero their inputs instead.
     ``class_axis``: the arrays carry a class axis there that ``keep`` lacks.
     """
     if keep is None:
         return arrays if len(arrays) > 1 else arrays[0]
     k = keep if class_axis is None else jnp.expand_dims(keep, class_axis)
-    out = tuple(jnp.where(k, a, jnp.zeros((), a.dtype)) for a in arrays)
+    out = tuple(_guard_gradient(a, k) if _checks.is_floating(a) else a for a in arrays)
     return out if len(out) > 1 else out[0]
 
 
