@@ -432,16 +432,20 @@ def per_class(values: Mapping[str, ArrayLike] | ArrayLike, *, class_names: Seque
     return ax
 
 
-def per_group(values: Mapping[str, float] | ArrayLike, *, lower: ArrayLike | None = None,
+def per_group(values: Mapping[str, Any] | ArrayLike, *, lower: ArrayLike | None = None,
               upper: ArrayLike | None = None, group_names: Sequence[str] | None = None,
               ax: Axes | None = None, ylabel: str = "value", title: str = "Per-group results") -> Axes:
     """Bars per group (or per metric) with optional interval error bars ``[lower, upper]``.
 
-    For per-group results (one metric over data subsets) and interval estimates (e.g.
-    bootstrap percentiles): the bar is the value, the error bar spans ``[lower, upper]``.
+    For per-group results (one metric over data subsets, ``maskjax.metrics.Grouped``) and
+    interval estimates (``maskjax.metrics.Bootstrap``): the bar is the value, the error bar
+    spans ``[lower, upper]``.
 
     Args:
-        values: ``[G]`` values, or ``{group name: value}``.
+        values: ``[G]`` values, ``{group name: value}``, or a ``Bootstrap`` result
+            ``{"value", "lower", "upper", ...}`` whose value is ``[G]`` (a ``Grouped`` metric;
+            name the groups with ``group_names``) or ``{metric: scalar}`` (a ``Collection``:
+            one bar per metric). The intervals then come from the result.
         lower: ``[G]`` lower ends of the intervals (with ``upper``), or ``None``.
         upper: ``[G]`` upper ends, or ``None``.
         group_names: ``G`` names when ``values`` is an array.
@@ -462,13 +466,47 @@ def per_group(values: Mapping[str, float] | ArrayLike, *, lower: ArrayLike | Non
         ...                             upper=[0.84, 0.80], ylabel="accuracy")
         >>> ax.get_ylabel(), [t.get_text() for t in ax.get_xticklabels()]
         ('accuracy', ['site A', 'site B'])
+
+        Per-group accuracy with bootstrap intervals, straight from the metrics:
+
+        >>> from maskjax import metrics as M
+        >>> boot = M.Bootstrap(M.Grouped(M.Accuracy(task="binary"), num_groups=2), num_replicates=100)
+        >>> p = np.array([0.9, 0.2, 0.8, 0.7] * 25, np.float32); y = np.array([1, 0, 0, 1] * 25)
+        >>> g = np.array([0, 0, 1, 1] * 25)
+        >>> ax = maskjax.plot.per_group(boot.compute(boot.update(boot.init(), p, y, groups=g)),
+        ...                             group_names=["A", "B"])
+        >>> [round(float(b.get_height()), 2) for b in ax.patches]
+        [1.0, 0.5]
     """
-    if isinstance(values, Mapping):
+    data: Any = values
+    if isinstance(values, Mapping) and {"value", "lower", "upper"} <= set(values):
+        if lower is not None or upper is not None:
+            raise ValueError("lower and upper must be None when values is a Bootstrap result (it holds them)")
+        result: Mapping[str, Any] = values
+        value, lower, upper = result["value"], result["lower"], result["upper"]
+        if isinstance(value, Mapping):             # Bootstrap of a Collection: one bar per metric
+            if group_names is not None:
+                raise ValueError("group_names must be None for a Bootstrap of a Collection (its metric names "
+                                 "name the bars)")
+            keys = list(value)
+            scalars = {}
+            for part, d in (("value", value), ("lower", result["lower"]), ("upper", result["upper"])):
+                arr = [np.asarray(d[k], np.float64) for k in keys]
+                bad = [k for k, a in zip(keys, arr) if a.ndim != 0]
+                if bad:
+                    raise ValueError(f"values[{part!r}] must hold one number per metric to draw one bar each; "
+                                     f"{bad} are arrays (plot them with per_class, or one at a time)")
+                scalars[part] = np.array(arr)
+            group_names = [str(k) for k in keys]
+            data, lower, upper = scalars["value"], scalars["lower"], scalars["upper"]
+        else:
+            data = value
+    elif isinstance(values, Mapping):
         if group_names is not None:
             raise ValueError("group_names must be None when values is a mapping (its keys name the groups)")
         group_names = [str(k) for k in values]
-        values = list(values.values())
-    v = _values("values", values)
+        data = list(values.values())
+    v = _values("values", data)
     g = len(v)
     names = _labels("group_names", group_names, g)
     if (lower is None) != (upper is None):

@@ -242,3 +242,38 @@ def test_new_figures_stay_a_readable_size_for_many_classes():
     for ax in (mp.per_class(np.zeros(100)), mp.per_group(np.zeros(60)), mp.confusion_matrix(np.eye(50))):
         width, height = ax.figure.get_size_inches()
         assert 4.0 <= width <= 15.0 and height <= 14.0
+
+
+def test_per_group_draws_a_grouped_bootstrap_result():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 300)
+    p = np.clip(0.35 * y + rng.uniform(0, 0.65, 300), 0, 1).astype(np.float32)
+    g = rng.integers(0, 3, 300)
+    boot = M.Bootstrap(M.Grouped(M.Accuracy(task="binary"), num_groups=3), num_replicates=200, seed=1)
+    out = boot.compute(boot.update(boot.init(), p, y, groups=g))
+    ax = mp.per_group(out, group_names=["a", "b", "c"], ylabel="accuracy")
+    # The bars are each group's accuracy, computed by hand on its slice.
+    by_hand = [np.mean((p[g == k] > 0.5) == y[g == k]) for k in range(3)]
+    np.testing.assert_allclose([b.get_height() for b in ax.patches], by_hand, rtol=1e-6)
+    segments = ax.collections[0].get_segments()
+    np.testing.assert_allclose([[s[0][1], s[1][1]] for s in segments],
+                               np.stack([out["lower"], out["upper"]], 1), rtol=1e-6)
+    assert all(lo <= v <= hi for v, (lo, hi) in zip(by_hand, np.stack([out["lower"], out["upper"]], 1)))
+
+
+def test_per_group_draws_a_collection_bootstrap_one_bar_per_metric():
+    p, y = _binary()
+    coll = M.Collection(accuracy=M.Accuracy(task="binary"), f1=M.F1Score(task="binary"))
+    boot = M.Bootstrap(coll, num_replicates=100, seed=0)
+    out = boot.compute(boot.update(boot.init(), p, y))
+    ax = mp.per_group(out)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["accuracy", "f1"]
+    np.testing.assert_allclose([b.get_height() for b in ax.patches],
+                               [float(M.accuracy(p, y, task="binary")), float(M.f1_score(p, y, task="binary"))],
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match="lower and upper must be None when values is a Bootstrap result"):
+        mp.per_group(out, lower=[0, 0], upper=[1, 1])
+    grouped = M.Bootstrap(M.Grouped(M.Collection(acc=M.Accuracy(task="binary")), num_groups=2), num_replicates=10)
+    res = grouped.compute(grouped.update(grouped.init(), p, y, groups=(y > 0).astype(np.int32)))
+    with pytest.raises(ValueError, match=r"values\['value'\] must hold one number per metric"):
+        mp.per_group(res)
