@@ -30,18 +30,14 @@ import numpy as np
 import torch
 
 from maskjax import _interop
+from maskjax.torch import _front
 
 _TEMPLATES: dict[str, tuple] = {}
 _KEYS: dict[tuple, str] = {}
-_SPECS: dict[str, Any] = {}
+_SPECS = _front.SPECS
 _HANDLES: "weakref.WeakValueDictionary[int, Any]" = weakref.WeakValueDictionary()
 _REG_LOCK = threading.Lock()
 _CONSTANT_TYPES = (type(None), str, bool, int, float)
-
-
-def register_spec(spec: Any) -> None:
-    """Make ``spec`` reachable from a template key (by its public name)."""
-    _SPECS[spec.name] = spec
 
 
 @torch.compiler.assume_constant_result
@@ -107,8 +103,6 @@ def _jax_struct(t: torch.Tensor) -> jax.ShapeDtypeStruct:
 @torch.library.custom_op("maskjax::call", mutates_args=())
 def call_op(key: str, leaves: list[torch.Tensor]) -> torch.Tensor:
     """Run the registered call ``key`` eagerly (no gradient: autograd is registered separately)."""
-    from maskjax.torch import _front
-
     name, pattern = _TEMPLATES[key]
     spec = _SPECS[name]
     args, kwargs = _rebuild(pattern, [t.detach() for t in leaves])
@@ -135,8 +129,6 @@ def _call_fake(key: str, leaves: list[torch.Tensor]) -> torch.Tensor:
     equal to one map back to the symbol (no specialisation, so dynamic shapes
     do not recompile per length).
     """
-    from maskjax.torch import _front
-
     name, pattern = _TEMPLATES[key]
     spec = _SPECS[name]
     symbols: dict[int, Any] = {}  # substitute value -> symbol
@@ -178,8 +170,6 @@ def _jax_struct_dtype(t: torch.Tensor) -> Any:
 @torch.library.custom_op("maskjax::call_vjp", mutates_args=())
 def call_vjp_op(key: str, leaves: list[torch.Tensor], grad: torch.Tensor) -> list[torch.Tensor]:
     """Gradients of ``maskjax::call`` w.r.t. its floating-point leaves (one per such leaf)."""
-    from maskjax.torch import _front
-
     name, pattern = _TEMPLATES[key]
     spec = _SPECS[name]
     args, kwargs = _rebuild(pattern, [t.detach() for t in leaves])
@@ -221,8 +211,6 @@ def compiled_call(spec: Any, args: tuple, kwargs: dict) -> Any:
 
 @torch.compiler.disable
 def _graph_break_call(spec: Any, args: tuple, kwargs: dict) -> Any:
-    from maskjax.torch import _front
-
     fn = _front.call_loss if _is_loss(spec) else _front.call_metric
     return fn(spec, args, kwargs)
 
@@ -265,3 +253,6 @@ def compiled_update(metric: Any, args: tuple, kwargs: dict) -> None:
 def _graph_break_update(metric: Any, args: tuple, kwargs: dict) -> None:
     metric._accumulate(args, kwargs)
     metric._token.add_(1)
+
+
+_front.COMPILED_CALL[:] = [compiled_call]
