@@ -47,6 +47,7 @@ _NUMPY_IN = frozenset({torch.float32, torch.float16, torch.int32, torch.int16, t
                        torch.bool, torch.float64, torch.int64})
 _NUMPY_OUT = frozenset({np.dtype(np.float32), np.dtype(np.int32), np.dtype(np.bool_), np.dtype(np.float16),
                         np.dtype(np.uint32), np.dtype(np.int8), np.dtype(np.uint8)})
+_SMALL_IN = 1 << 16  # int64 labels up to this size are range-checked and narrowed in NumPy
 SMALL_OUT = 1 << 14  # elements: smaller CPU results are copied out (cheaper than a DLPack export)
 
 
@@ -63,11 +64,18 @@ def to_jax_fast(t: Any, name: str) -> Any:
                 t = t.contiguous()
             dt = t.dtype
             if dt is torch.int64 and not _interop.x64_enabled():
-                if t.numel():
-                    lo, hi = torch.aminmax(t)
-                    lo, hi = int(lo), int(hi)
-                    if lo < -(2**31) or hi >= 2**31:
-                        _interop.check_int32_range(lo, hi, name)
+                n = t.numel()
+                if n <= _SMALL_IN:  # NumPy reductions: cheaper than torch ops on small labels
+                    a = t.numpy()
+                    if n:
+                        lo, hi = int(a.min()), int(a.max())
+                        if lo < -(2**31) or hi >= 2**31:
+                            _interop.check_int32_range(lo, hi, name)
+                    return a.astype(np.int32)
+                lo_t, hi_t = torch.aminmax(t)
+                lo, hi = int(lo_t), int(hi_t)
+                if lo < -(2**31) or hi >= 2**31:
+                    _interop.check_int32_range(lo, hi, name)
                 return t.to(torch.int32).numpy()
             if dt is torch.float64 and not _interop.x64_enabled():
                 return t.to(torch.float32).numpy()
