@@ -4,8 +4,10 @@
 and shows what masking changes. ``maskjax report`` reads predictions and
 targets from ``.npy`` / ``.npz`` / ``.csv`` / ``.parquet`` files, streams them
 in fixed-size chunks through ``maskjax.metrics`` streaming objects, prints a
-per-class table (or JSON) and writes PNG plots. No maths lives here: see
-``maskjax/_report.py`` (engine), ``maskjax/_readers.py`` and ``maskjax/_plots.py``.
+per-class table (or JSON) and writes PNG plots; ``--group-column``, ``--ci`` and
+``--engine dask`` add per-group metrics, bootstrap intervals and Dask workers. No
+maths lives here: see :mod:`maskjax.app.report` (the report), :mod:`maskjax.app.engines`
+(local / Dask), :mod:`maskjax.app.readers` and :mod:`maskjax.app.plots`.
 
 User errors (missing files, unknown columns, shape mismatches) print one line
 on stderr and exit with status 2, as argparse does.
@@ -53,7 +55,8 @@ def _demo(args: argparse.Namespace) -> int:
     n_real, n_all = int(np.sum(mask)), mask.size
 
     # One engine (the one behind `maskjax report`), run on every step and on the real steps only.
-    cfg = _report.Config(task="multiclass", num_classes=data.num_classes, from_logits=True, curve_thresholds=100)
+    cfg = _report.Config(task="multiclass", num_classes=data.num_classes, from_logits=True, curve_thresholds=100,
+                         exact=True)  # in memory: exact AUROC / AP
     naive = _report.compute_in_memory(cfg, data.logits, data.labels, everything)
     masked = _report.compute_in_memory(cfg, data.logits, data.labels, mask)
     ce = maskjax.losses.cross_entropy
@@ -155,8 +158,12 @@ def _role_options(entries: Sequence[str] | None, option: str, multi: bool) -> di
     return out
 
 
-def _open_sources(args: argparse.Namespace):
-    from maskjax.app import readers as _readers
+EXACT_MAX_SCORES = 20_000_000  # auto route: exact AUROC / AP when the whole input holds at most this many scores
+
+
+def _partitions(args: argparse.Namespace):
+    """The input's partitions (one per part file), with row offsets; raises InputError."""
+    from maskjax.app import engines as _engines, readers as _readers, report as _report
 
     try:
         columns = _role_options(args.column, "--column", multi=True)
@@ -167,96 +174,46 @@ def _open_sources(args: argparse.Namespace):
     for role in set(columns) | set(keys):
         if paths[role] is None:
             raise _readers.InputError(f"--column/--key given for {role}, but no --{role} file")
-    sources = {}
-    taken: list[str] = []
-    for role in ("targets", "mask", "weights", "preds"):  # preds last: it may take the other columns
-        if paths[role] is None:
-            continue
-        same_file = [r for r in ROLES if r != role and paths[r] is not None
-                     and os.path.abspath(paths[r]) == os.path.abspath(paths[role])]
-        src = _readers.open_source(paths[role], role, key=(keys.get(role) or [None])[0],
-                                   columns=columns.get(role), taken=taken if same_file else ())
-        taken.extend(getattr(src, "columns", ()))
-        sources[role] = src
-    n = {r: s.n_rows for r, s in sources.items() if s.n_rows is not None}
-    if "preds" in n:
-        for role, rows in n.items():
-            if rows != n["preds"]:
-                raise _readers.InputError(f"--preds has {n['preds']} rows but --{role} has {rows} rows")
-    return sources
+    parts = {r: _engines.expand_parts(p, r) for r, p in paths.items() if p is not None}
+    n = len(parts["preds"])
+    for role, files in parts.items():
+        if len(files) != n:
+            raise _readers.InputError(f"--preds has {n} part file(s) but --{role} has {len(files)}")
+    if args.group_column:
+        columns["groups"] = [args.group_column]
+        group_role = "targets"
+        if not parts["targets"][0].lower().endswith((".csv", ".parquet")):
+            if parts["preds"][0].lower().endswith((".csv", ".parquet")):
+                group_role = "preds"
+            else:
+                raise _readers.InputError("--group-column reads a column of the --targets (or --preds) "
+                                          ".csv / .parquet file; these inputs are .npy / .npz")
+        parts["groups"] = parts[group_role]
+    col = tuple((r, tuple(c)) for r, c in columns.items())
+    key = tuple((r, k[0]) for r, k in keys.items())
+    return [_report.Part(paths=tuple((r, files[i]) for r, files in parts.items()), columns=col, keys=key)
+            for i in range(n)]
 
 
-def _lockstep(sources, chunk_size: int):
-    """Yield ``(preds, targets, mask, weights)`` row chunks, checking the files end together."""
-    from maskjax.app import readers as _readers
-
-    roles = [r for r in ROLES if r in sources]
-    iters = {r: sources[r].chunks(chunk_size) for r in roles}
-    while True:
-        got = {r: next(iters[r], None) for r in roles}
-        ended = [r for r in roles if got[r] is None]
-        if len(ended) == len(roles):
-            return
-        if ended:
-            raise _readers.InputError(f"--{ended[0]} has fewer rows than --{[r for r in roles if r not in ended][0]}")
-        rows = {r: len(a) for r, a in got.items()}
-        if len(set(rows.values())) > 1:
-            longer = max(rows, key=rows.get)
-            shorter = min(rows, key=rows.get)
-            raise _readers.InputError(f"--{shorter} has fewer rows than --{longer}")
-        yield got["preds"], got["targets"], got.get("mask"), got.get("weights")
-
-
-def _check_shapes(task: str, num_classes: int | None, preds, targets, mask, weights) -> int | None:
-    """Check one chunk's shapes; returns num_classes (C or L). Raises InputError with one line."""
-    import numpy as np
-
-    from maskjax.app.readers import InputError
-
-    p, t = preds.shape[1:], targets.shape[1:]
-    float_preds = np.issubdtype(preds.dtype, np.floating)
-    if task == "multiclass":
-        if float_preds:
-            if not p:
-                raise InputError(f"multiclass float preds need a class axis [N, ..., C]; got shape {preds.shape} "
-                                 "(pass integer class ids for hard predictions)")
-            if num_classes is None:
-                num_classes = p[-1]
-            elif p[-1] != num_classes:
-                raise InputError(f"preds have {p[-1]} score columns but --num-classes is {num_classes}")
-            if t not in (p[:-1], p):
-                raise InputError(f"targets of shape {targets.shape} do not match preds of shape {preds.shape} "
-                                 f"(expected class ids {(targets.shape[0],) + p[:-1]})")
-        else:
-            if num_classes is None:
-                raise InputError("integer (hard) multiclass preds need --num-classes")
-            if t != p:
-                raise InputError(f"targets of shape {targets.shape} do not match preds of shape {preds.shape}")
-        element = t if t == p[:-1] or not float_preds else p[:-1]
-    else:
-        if t != p:
-            raise InputError(f"targets of shape {targets.shape} do not match preds of shape {preds.shape} "
-                             f"(task={task} needs the same shape)")
-        if task == "multilabel":
-            if not p:
-                raise InputError(f"multilabel preds need a label axis [N, ..., L]; got shape {preds.shape}")
-            if num_classes is not None and num_classes != p[-1]:
-                raise InputError(f"preds have {p[-1]} labels but --num-classes is {num_classes}")
-            num_classes = p[-1]
-        element = p
-    for role, arr in (("mask", mask), ("weights", weights)):
-        if arr is None:
-            continue
-        s = arr.shape[1:]
-        if s != element[:len(s)]:
-            raise InputError(f"--{role} of shape {arr.shape} does not match the elements "
-                             f"{(preds.shape[0],) + tuple(element)} (it must match their leading axes)")
-    return num_classes
+def _ci_level(text: str) -> float:
+    try:
+        level = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--ci takes a confidence level such as 0.95 or 95, got {text!r}") from None
+    if 1.0 < level < 100.0:
+        level /= 100.0
+    if not 0.0 < level < 1.0:
+        raise argparse.ArgumentTypeError(f"--ci takes a confidence level in (0, 1) or (0, 100), got {text!r}")
+    return level
 
 
 def _report(args: argparse.Namespace) -> int:
     prog = "maskjax report"
-    from maskjax.app import plots as _plots, readers as _readers, report as _report
+    import dataclasses
+
+    import numpy as np
+
+    from maskjax.app import engines as _engines, plots as _plots, readers as _readers, report as _report
 
     _enable_compilation_cache()
     if args.chunk_size < 1:
@@ -265,33 +222,69 @@ def _report(args: argparse.Namespace) -> int:
         return _fail(prog, f"--num-classes must be at least 2, got {args.num_classes}")
     if args.task == "binary" and args.num_classes not in (None, 2):
         return _fail(prog, f"--num-classes {args.num_classes} does not fit --task binary")
+    if args.replicates < 2:
+        return _fail(prog, f"--replicates must be at least 2, got {args.replicates}")
+    engine = None
     try:
-        sources = _open_sources(args)
-        chunks = _lockstep(sources, args.chunk_size)
-        first = next(chunks, None)
+        parts = _partitions(args)
+        # The first chunk of the first part fixes the configuration (classes, dtypes, weights).
+        first_sources = _report.open_sources(parts[0])
+        first = next(_report.lockstep(first_sources, args.chunk_size), None)
         if first is None:
             raise _readers.InputError("the input files hold no rows")
-        num_classes = _check_shapes(args.task, None if args.task == "binary" else args.num_classes, *first)
-        import numpy as np
-
+        num_classes = _report.check_shapes(args.task, None if args.task == "binary" else args.num_classes, *first[:4])
+        engine = _engines.make_engine(args.engine, workers=args.workers, scheduler=args.scheduler)
+        # A cheap first pass when needed: rows per part (bootstrap row ids, the auto route) and group values.
+        rows = [s.n_rows for s in (_report.open_sources(p)["preds"] for p in parts)] if len(parts) > 1 else \
+            [first_sources["preds"].n_rows]
+        group_names = None
+        if args.group_column or (args.ci is not None and None in rows):
+            scans = engine.map(_report.scan_partition, parts)
+            rows = [sc["rows"] for sc in scans]
+            if args.group_column:
+                group_names = tuple(sorted({v for sc in scans for v in sc["groups"]}, key=_report._group_order))
+                if not group_names:
+                    raise _readers.InputError(f"--group-column {args.group_column}: no values")
+        if None not in rows:
+            offsets = np.concatenate([[0], np.cumsum(rows)[:-1]]).tolist()
+            parts = [dataclasses.replace(p, offset=int(o)) for p, o in zip(parts, offsets)]
+        elif args.ci is not None:
+            raise _readers.InputError("--ci needs the row count of every part")
+        scores = bool(np.issubdtype(first[0].dtype, np.floating))
+        per_row = int(np.prod(first[0].shape[1:], dtype=np.int64))
+        if args.exact is None:
+            exact = scores and None not in rows and sum(rows) * per_row <= EXACT_MAX_SCORES
+        else:
+            exact = bool(args.exact) and scores
         cfg = _report.Config(task=args.task, num_classes=num_classes, threshold=args.threshold,
-                             from_logits=args.from_logits, scores=bool(np.issubdtype(first[0].dtype, np.floating)),
+                             from_logits=args.from_logits, scores=scores,
                              weighted=first[3] is not None, ignore_index=args.ignore_index,
-                             curve_thresholds=args.curve_thresholds, calibration_bins=args.bins)
+                             curve_thresholds=args.curve_thresholds, calibration_bins=args.bins,
+                             num_groups=len(group_names) if group_names else 0, ci=args.ci,
+                             replicates=args.replicates, seed=args.seed, exact=exact)
         names = _report.class_names_for(cfg, args.class_names.split(",") if args.class_names else None)
-
-        def checked():
-            yield first
-            for chunk in chunks:
-                _check_shapes(args.task, num_classes if args.task != "binary" else None, *chunk)
-                yield chunk
-
-        total = sources["preds"].approx_rows
-        values = _report.stream(cfg, checked(), chunk_rows=first[0].shape[0], total_rows=total,
-                                progress=False if args.no_progress else None)
+        chunk_rows = args.chunk_size
+        if None not in rows:
+            chunk_rows = max(1, min(args.chunk_size, max(rows)))
+        jobs = [_report.Job(cfg, p, args.chunk_size, chunk_rows, group_names) for p in parts]
+        if isinstance(engine, _engines.LocalEngine):
+            bar = _report._progress(sum(rows) if None not in rows else None,
+                                    False if args.no_progress else None)
+            try:
+                partial = engine.map_reduce(lambda job: _report.run_partition(job, bar), jobs, _report.combine)
+            finally:
+                bar.close()
+        else:
+            partial = engine.map_reduce(_report.run_partition, jobs, _report.combine)
+        values = _report.finish(cfg, partial)
     except _readers.InputError as err:
         return _fail(prog, str(err))
-    summary = _report.summarize(cfg, values, names)
+    finally:
+        if engine is not None:
+            engine.close()
+    summary = _report.summarize(cfg, values, names, group_names=group_names, group_column=args.group_column)
+    summary["engine"] = engine.describe()
+    summary["partitions"] = len(parts)
     plots_note = None
     if args.no_plots:
         summary["plots"] = {}
@@ -300,7 +293,7 @@ def _report(args: argparse.Namespace) -> int:
         plots_note = PLOTS_MISSING
     else:
         try:
-            summary["plots"] = _report.write_plots(cfg, values, args.out, names)
+            summary["plots"] = _report.write_plots(cfg, values, args.out, names, group_names=group_names)
         except OSError as err:
             return _fail(prog, f"cannot write plots to {args.out}: {err.strerror or err}")
     if args.json:
@@ -308,10 +301,11 @@ def _report(args: argparse.Namespace) -> int:
         if plots_note:
             print(plots_note, file=sys.stderr)
         return 0
-    files = ", ".join(f"{r}={os.path.basename(s.path)}" for r, s in sources.items())
+    inputs = ", ".join(f"{r}={os.path.basename(p)}" for r, p in parts[0].paths if r != "groups") \
+        if len(parts) == 1 else f"{len(parts)} parts of {args.preds}"
     print(f"maskjax report: task={cfg.task}"
           + (f", {cfg.k} {'labels' if cfg.task == 'multilabel' else 'classes'}" if cfg.task != "binary" else "")
-          + f", {summary['rows']} rows in {summary['chunks']} chunk(s) ({files})")
+          + f", {summary['rows']} rows in {summary['chunks']} chunk(s) ({inputs}); engine: {summary['engine']}")
     print()
     print(_report.format_table(summary))
     print()
@@ -347,8 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "streaming metrics; print a per-class table (or JSON) and write PNG plots. Row i of every "
                     "file is the same example; arrays may have more axes (e.g. [N, T, C] scores with [N, T] "
                     "targets and a [N, T] mask).")
-    rep.add_argument("--preds", required=True, metavar="FILE", help="scores, probabilities, logits or hard labels")
-    rep.add_argument("--targets", required=True, metavar="FILE", help="class ids (multiclass) or 0/1")
+    rep.add_argument("--preds", required=True, metavar="FILE",
+                     help="scores, probabilities, logits or hard labels; a file, or a directory / glob of "
+                          ".parquet parts (a partitioned dataset)")
+    rep.add_argument("--targets", required=True, metavar="FILE",
+                     help="class ids (multiclass) or 0/1 (a file, directory or glob like --preds)")
     rep.add_argument("--mask", metavar="FILE", help="1/True keeps an element (broadcast from the left)")
     rep.add_argument("--weights", metavar="FILE", help="sample weights (broadcast from the left)")
     rep.add_argument("--task", required=True, choices=("binary", "multiclass", "multilabel"))
@@ -372,6 +369,28 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--bins", type=int, default=10, help="bins of the reliability diagram (default 10)")
     rep.add_argument("--out", default="maskjax-report", metavar="DIR",
                      help="folder for the plots (default ./maskjax-report)")
+    route = rep.add_mutually_exclusive_group()
+    route.add_argument("--exact", dest="exact", action="store_const", const=True, default=None,
+                       help="exact (scikit-learn) AUROC / AP from every score held in memory (default when the "
+                            f"input holds at most {EXACT_MAX_SCORES:,} scores)")
+    route.add_argument("--binned", dest="exact", action="store_const", const=False,
+                       help="AUROC / AP from curves binned at --curve-thresholds (streams; default for larger inputs)")
+    rep.add_argument("--group-column", metavar="COL",
+                     help="per-group metrics by the values of column COL of the --targets (or --preds) "
+                          ".csv / .parquet file: a table, and 'groups' in the JSON")
+    rep.add_argument("--ci", type=_ci_level, metavar="LEVEL",
+                     help="bootstrap confidence intervals (e.g. 0.95) on the overall and per-group metrics: "
+                          "each value becomes {value, lower, upper}")
+    rep.add_argument("--replicates", type=int, default=1000, metavar="R",
+                     help="bootstrap replicates for --ci (default 1000; the cost grows with R)")
+    rep.add_argument("--seed", type=int, default=0, help="seed of the bootstrap weights (default 0)")
+    rep.add_argument("--engine", choices=("local", "dask"), default="local",
+                     help="local: this process (default); dask: one task per partition on Dask workers, "
+                          "states tree-reduced (same numbers)")
+    rep.add_argument("--workers", type=int, metavar="N",
+                     help="--engine dask: workers of the LocalCluster started (default 2)")
+    rep.add_argument("--scheduler", metavar="ADDRESS",
+                     help="--engine dask: address of a running Dask scheduler (tcp://host:8786)")
     rep.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the table")
     rep.add_argument("--no-plots", action="store_true", help="do not write plots")
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")

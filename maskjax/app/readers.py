@@ -36,6 +36,7 @@ DEFAULT_NAMES = {
     "targets": ("targets", "target", "labels", "label", "y_true", "y"),
     "mask": ("mask",),
     "weights": ("weights", "weight", "sample_weight"),
+    "groups": (),  # only by name: --group-column COL
 }
 
 
@@ -243,6 +244,10 @@ class CsvSource(Source):
 def _frame_to_array(frame, role: str, path: str) -> np.ndarray:
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+    if role == "groups":  # group labels may be strings
+        if frame.isna().to_numpy().any():
+            raise InputError(f"--group-column: column {frame.columns[0]!r} of {path} has missing values")
+        return frame.to_numpy()[:, 0]
     for name, dtype in frame.dtypes.items():
         if not (is_numeric_dtype(dtype) or is_bool_dtype(dtype)):
             raise InputError(f"--{role}: column {name!r} of {path} is not numeric (dtype {dtype})")
@@ -283,6 +288,12 @@ def _arrow_column(col, name: str, role: str, path: str) -> np.ndarray:
         if n and values.size % n:
             raise InputError(f"--{role}: list column {name!r} of {path} has rows of different lengths")
         return values.reshape(n, -1) if n else values.reshape(0, 0)
+    if role == "groups":  # group labels may be strings or categories
+        if col.null_count:
+            raise InputError(f"--group-column: column {name!r} of {path} has missing values")
+        if pa.types.is_dictionary(t):
+            col = col.dictionary_decode()
+        return col.to_numpy(zero_copy_only=False)
     if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)):
         raise InputError(f"--{role}: column {name!r} of {path} is not numeric (type {t})")
     if col.null_count:

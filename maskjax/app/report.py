@@ -37,6 +37,11 @@ class Config:
     ignore_index: int | None = None
     curve_thresholds: int = 200  # binned curves: streamable, additive
     calibration_bins: int = 10
+    num_groups: int = 0  # > 0: per-group headline metrics (maskjax.metrics.Grouped)
+    ci: float | None = None  # a confidence level: bootstrap intervals (maskjax.metrics.Bootstrap)
+    replicates: int = 1000
+    seed: int = 0
+    exact: bool = False  # exact AUROC / AP from every score kept in memory (else binned)
 
     @property
     def k(self) -> int:
@@ -94,19 +99,7 @@ def build_collection(cfg: Config):
         if cfg.task != "multilabel":
             cal = {k: v for k, v in curve.items() if k != "thresholds"}
             members["ece"] = M.CalibrationError(**cal, n_bins=cfg.calibration_bins)
-            members["reliability"] = _Reliability(**cal, n_bins=cfg.calibration_bins)
     return M.Collection(members)
-
-
-# Reliability-diagram data for the plot: a ``CalibrationError`` of the same configuration whose compute
-# returns the diagram, so the Collection shares one calibration state with the "ece" member.
-from maskjax.metrics import CalibrationError as _CalibrationError  # noqa: E402
-
-
-class _Reliability(_CalibrationError):
-    def compute(self, state):
-        d = self.reliability(state)
-        return {"confidence": d.confidence, "accuracy": d.accuracy, "weight": d.weight}
 
 
 def _loss_values(cfg: Config, preds, targets):
@@ -135,15 +128,85 @@ def _loss_mask(cfg: Config, targets, mask):
     return m.astype(bool) & keep
 
 
-def _update_impl(cfg: Config, state, preds, targets, mask, weights):
-    metrics_state, loss_state = state
-    new_metrics = build_collection(cfg).update(metrics_state, preds, targets, mask=mask, sample_weight=weights)
+def loss_name(cfg: Config) -> str:
+    return "cross_entropy" if cfg.task == "multiclass" else "binary_cross_entropy"
+
+
+@functools.lru_cache(maxsize=None)
+def headline(cfg: Config):
+    """The per-group / interval metrics: one ``Collection`` keyed like the report's "overall" numbers."""
+    M = _metrics()
+    common: dict[str, Any] = dict(task=cfg.task, ignore_index=cfg.ignore_index)
+    if cfg.task != "binary":
+        common["num_classes"] = cfg.num_classes
+    if cfg.task != "multiclass":
+        common.update(threshold=cfg.threshold, from_logits=cfg.from_logits)
+    counts = dict(common, dtype="float32" if cfg.weighted else None)
+    members: dict[str, Any] = {"accuracy": M.Accuracy(**counts, average="micro")}
+    if cfg.task != "multilabel":
+        members["balanced_accuracy"] = M.BalancedAccuracy(**counts)
+    if cfg.task == "multilabel":
+        members["hamming"] = M.HammingDistance(**counts, average="micro")
+        members["exact_match"] = M.ExactMatch(**counts)
+    if cfg.task == "binary":
+        members["f1"] = M.F1Score(**counts)
+    else:
+        members["f1_macro"] = M.F1Score(**counts, average="macro")
+    if cfg.scores:
+        curve = dict(task=cfg.task, from_logits=cfg.from_logits, ignore_index=cfg.ignore_index,
+                     thresholds=cfg.curve_thresholds)
+        if cfg.task != "binary":
+            curve.update(num_classes=cfg.num_classes, average="macro")
+        suffix = "" if cfg.task == "binary" else "_macro"
+        members["auroc" + suffix] = M.AUROC(**curve)
+        members["average_precision" + suffix] = M.AveragePrecision(**curve)
+        members[loss_name(cfg)] = M.Mean()
+        if cfg.task != "multilabel":
+            cal = {k: v for k, v in curve.items() if k not in ("thresholds", "average")}
+            members["expected_calibration_error"] = M.CalibrationError(**cal, n_bins=cfg.calibration_bins)
+    return M.Collection(members)
+
+
+@functools.lru_cache(maxsize=None)
+def build_metrics(cfg: Config) -> dict:
+    """Every streaming metric of a report, by state name (each flushed into its own HostAccumulator)."""
+    M = _metrics()
+    out = {"main": build_collection(cfg)}
+    if cfg.scores:
+        out["loss"] = loss_metric()
+    if cfg.num_groups:
+        out["groups"] = M.Grouped(headline(cfg), cfg.num_groups)
+    if cfg.ci is not None:
+        out["ci"] = M.Bootstrap(headline(cfg), cfg.replicates, cfg.ci, cfg.seed)
+        if cfg.num_groups:
+            out["groups_ci"] = M.Bootstrap(M.Grouped(headline(cfg), cfg.num_groups), cfg.replicates, cfg.ci,
+                                           cfg.seed)
+    return out
+
+
+def _update_impl(cfg: Config, state, preds, targets, mask, weights, groups, ids):
+    metrics = build_metrics(cfg)
+    new = dict(state)
+    new["main"] = metrics["main"].update(state["main"], preds, targets, mask=mask, sample_weight=weights)
+    values: dict[str, Any] = {}
+    keep = mask
     if cfg.scores:
         # The loss sees the same elements as the metrics (ignore_index folded into its mask).
         loss = _loss_values(cfg, preds, targets)
-        loss_state = loss_metric().update(loss_state, loss, mask=_loss_mask(cfg, targets, mask),
-                                          sample_weight=weights)
-    return new_metrics, loss_state
+        keep = _loss_mask(cfg, targets, mask)
+        new["loss"] = metrics["loss"].update(state["loss"], loss, mask=keep, sample_weight=weights)
+        values[loss_name(cfg)] = loss
+    # Headline metrics drop ignored targets themselves, so the loss mask is theirs too.
+    if "groups" in metrics:
+        new["groups"] = metrics["groups"].update(state["groups"], preds, targets, groups=groups, mask=keep,
+                                                 sample_weight=weights, **values)
+    if "ci" in metrics:
+        new["ci"] = metrics["ci"].update(state["ci"], preds, targets, mask=keep, sample_weight=weights, ids=ids,
+                                         **values)
+    if "groups_ci" in metrics:
+        new["groups_ci"] = metrics["groups_ci"].update(state["groups_ci"], preds, targets, groups=groups, mask=keep,
+                                                       sample_weight=weights, ids=ids, **values)
+    return new
 
 
 _update = __import__("jax").jit(_update_impl, static_argnums=0)
@@ -243,72 +306,180 @@ class _RichBar:
         self.progress.stop()
 
 
-def stream(cfg: Config, chunks: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]],
-           *, chunk_rows: int, total_rows: int | None = None, progress: bool | None = None) -> dict:
-    """Accumulate the collection over ``(preds, targets, mask, weights)`` row chunks.
+def group_ids(values: np.ndarray, names: Sequence[Any]) -> np.ndarray:
+    """Group values of a chunk → ids into ``names`` (sorted unique values of the whole input)."""
+    names_arr = np.asarray(list(names))
+    vals = np.asarray(values)
+    if names_arr.dtype.kind in "US" or vals.dtype.kind in "USO":
+        names_arr, vals = names_arr.astype(str), vals.astype(str)
+    if vals.ndim != 1:
+        raise InputError(f"the group column must hold one value per row, got shape {vals.shape}")
+    ids = np.searchsorted(names_arr, vals)
+    ids = np.minimum(ids, len(names_arr) - 1)
+    if not np.all(names_arr[ids] == vals):
+        bad = vals[names_arr[ids] != vals][0]
+        raise InputError(f"group value {bad!r} was not seen when the groups were listed")
+    return ids.astype(np.int32)
 
-    Every chunk is padded to ``chunk_rows`` rows (the padding is masked), so the
-    jitted update compiles once. Returns the computed values (NumPy) plus
-    ``rows`` and ``chunks``.
+
+def accumulate(cfg: Config, chunks: Iterable[tuple], *, chunk_rows: int, row_offset: int = 0,
+               group_names: Sequence[Any] | None = None, bar: Any = None) -> dict:
+    """Accumulate every metric of ``cfg`` over row chunks into host states (a *partial* result).
+
+    ``chunks`` yields ``(preds, targets, mask, weights[, groups])``; every chunk is padded to
+    ``chunk_rows`` rows (the padding is masked), so the jitted update compiles once. Row ``i`` of
+    the input gets the bootstrap row id ``row_offset + i``. Returns a dict of NumPy arrays and ints
+    that :func:`combine` merges and :func:`finish` computes.
     """
     import jax
 
     from maskjax.metrics import HostAccumulator
 
-    coll = build_collection(cfg)
-    accs = (HostAccumulator(coll), HostAccumulator(loss_metric()))
-    fresh = (coll.init(), loss_metric().init())
+    # What the update does not depend on (the AUROC route, the interval's level) stays out of its jit key.
+    update_cfg = dataclasses.replace(cfg, exact=False, ci=None if cfg.ci is None else 0.95)
+    metrics = build_metrics(update_cfg)
+    accs = {k: HostAccumulator(m) for k, m in metrics.items()}
+    fresh = {k: m.init() for k, m in metrics.items()}
     state = fresh
+    group_rows = np.zeros(cfg.num_groups, np.int64)
+    kept: list[tuple] = []
     n_rows = n_chunks = since_flush = 0
     flush_every = None
-    bar = _progress(total_rows, progress)
-    try:
-        for preds, targets, mask, weights in chunks:
-            rows = preds.shape[0]
-            if rows > chunk_rows:
-                raise ValueError(f"chunk of {rows} rows exceeds chunk_rows={chunk_rows}")
-            preds = _as_device_dtype(preds)
-            targets = _as_device_dtype(targets)
-            if (cfg.task == "multiclass" and np.issubdtype(targets.dtype, np.floating)
-                    and targets.shape != preds.shape):
-                if np.any(targets != np.round(targets)):
-                    raise InputError("multiclass targets must be integer class ids, got fractional values")
-                targets = targets.astype(np.int32)
-            _check_values(cfg, preds, targets)
-            mask = np.ones((rows,), bool) if mask is None else mask.astype(bool)
-            if weights is not None:
-                weights = weights.astype(np.float32)
-            preds, targets, mask, weights = (_pad_rows(a, chunk_rows) for a in (preds, targets, mask, weights))
-            try:
-                state = _update(cfg, state, preds, targets, mask, weights)
-            except (ValueError, TypeError) as err:
-                raise InputError(str(err).strip().splitlines()[0]) from None
-            n_rows += rows
-            n_chunks += 1
-            since_flush += 1
-            if flush_every is None:
-                flush_every = _flush_every(cfg, int(np.prod(targets.shape)))
-            if since_flush >= flush_every:
-                for a, s in zip(accs, state):
-                    a.add(s)
-                state, since_flush = fresh, 0
-            bar.update(rows)
-    finally:
-        bar.close()
-    if n_chunks == 0:
+    bar = bar or _NoBar()
+    for chunk in chunks:
+        preds, targets, mask, weights = chunk[:4]
+        groups = chunk[4] if len(chunk) > 4 else None
+        rows = preds.shape[0]
+        if rows > chunk_rows:
+            raise ValueError(f"chunk of {rows} rows exceeds chunk_rows={chunk_rows}")
+        preds = _as_device_dtype(preds)
+        targets = _as_device_dtype(targets)
+        if (cfg.task == "multiclass" and np.issubdtype(targets.dtype, np.floating)
+                and targets.shape != preds.shape):
+            if np.any(targets != np.round(targets)):
+                raise InputError("multiclass targets must be integer class ids, got fractional values")
+            targets = targets.astype(np.int32)
+        _check_values(cfg, preds, targets)
+        mask = np.ones((rows,), bool) if mask is None else mask.astype(bool)
+        if weights is not None:
+            weights = weights.astype(np.float32)
+        gids = None
+        if cfg.num_groups:
+            if groups is None:
+                raise InputError("per-group metrics need a group column")
+            gids = group_ids(groups, group_names)
+            group_rows += np.bincount(gids, minlength=cfg.num_groups)
+            gids = np.pad(gids, (0, chunk_rows - rows), constant_values=-1)
+        ids = None
+        if cfg.ci is not None:
+            start = row_offset + n_rows
+            ids = np.arange(start, start + chunk_rows, dtype=np.int64).astype(np.uint32)
+        if cfg.exact:
+            kept.append((preds, targets, mask, weights))
+        preds, targets, mask, weights = (_pad_rows(a, chunk_rows) for a in (preds, targets, mask, weights))
+        try:
+            state = _update(update_cfg, state, preds, targets, mask, weights, gids, ids)
+        except (ValueError, TypeError) as err:
+            raise InputError(str(err).strip().splitlines()[0]) from None
+        n_rows += rows
+        n_chunks += 1
+        since_flush += 1
+        if flush_every is None:
+            flush_every = _flush_every(cfg, int(np.prod(targets.shape)))
+        if since_flush >= flush_every:
+            for k, a in accs.items():
+                a.add(state[k])
+            state, since_flush = fresh, 0
+        bar.update(rows)
+    for k, a in accs.items():
+        a.add(state[k])
+    scores = None
+    if cfg.exact and kept:
+        scores = tuple(None if kept[0][i] is None else np.concatenate([c[i] for c in kept]) for i in range(4))
+    return {"states": {k: jax.tree.leaves(a.state) for k, a in accs.items()}, "rows": n_rows, "chunks": n_chunks,
+            "group_rows": group_rows, "scores": scores}
+
+
+def combine(a: dict, b: dict) -> dict:
+    """Merge two partial results (``a`` holds the earlier rows): states add, kept scores concatenate."""
+    states = {k: [x + y for x, y in zip(a["states"][k], b["states"][k])] for k in a["states"]}
+    scores = a["scores"]
+    if scores is not None:
+        scores = tuple(None if x is None else np.concatenate([x, y]) for x, y in zip(a["scores"], b["scores"]))
+    return {"states": states, "rows": a["rows"] + b["rows"], "chunks": a["chunks"] + b["chunks"],
+            "group_rows": a["group_rows"] + b["group_rows"], "scores": scores}
+
+
+def finish(cfg: Config, partial: dict) -> dict:
+    """The report's values (NumPy) from a (merged) partial result."""
+    import jax
+
+    from maskjax.metrics import HostAccumulator
+
+    if partial["chunks"] == 0:
         raise InputError("the input files hold no rows")
-    for a, s in zip(accs, state):
-        a.add(s)
-    values = _regroup(dict(_compute_wide(coll, accs[0].state)))
+    metrics = build_metrics(cfg)
+    states = {k: jax.tree.unflatten(jax.tree.structure(HostAccumulator(m).state), partial["states"][k])
+              for k, m in metrics.items()}
+    coll = metrics["main"]
+    values = _regroup(dict(_compute_wide(coll, states["main"])))
+    if "ece" in coll.names:
+        group = next(g for g, members in coll.groups if "ece" in members)
+        diagram = _compute_wide(coll["ece"].reliability, states["main"][group])
+        values["calibration"] = {"confidence": diagram.confidence, "accuracy": diagram.accuracy,
+                                 "weight": diagram.weight, "ece": values.pop("ece")}
     if cfg.scores:
-        values["loss"] = _compute_wide(loss_metric(), accs[1].state)
-    values["rows"] = n_rows
-    values["chunks"] = n_chunks
+        values["loss"] = _compute_wide(metrics["loss"], states["loss"])
+    for k in ("groups", "ci", "groups_ci"):
+        if k in metrics:
+            values[k] = _compute_wide(metrics[k], states[k])
+    if cfg.num_groups:
+        values["group_rows"] = partial["group_rows"]
+    values["auroc_route"] = None
+    if "curves" in values:
+        values["auroc_route"] = "binned"
+        if cfg.exact and partial["scores"] is not None:
+            values["curves"].update(_exact_curves(cfg, *partial["scores"]))
+            values["auroc_route"] = "exact"
+    values["rows"] = partial["rows"]
+    values["chunks"] = partial["chunks"]
     return values
 
 
+def _exact_curves(cfg: Config, preds, targets, mask, weights) -> dict:
+    """Exact (sort-based, scikit-learn's) AUROC and AP of every kept score, one-shot."""
+    M = _metrics()
+    kw: dict[str, Any] = dict(task=cfg.task, from_logits=cfg.from_logits, ignore_index=cfg.ignore_index,
+                              mask=mask, sample_weight=weights)
+    if cfg.task == "binary":
+        return {"auroc": np.asarray(M.auroc(preds, targets, **kw)),
+                "ap": np.asarray(M.average_precision(preds, targets, **kw))}
+    kw["num_classes"] = cfg.num_classes
+    out = {}
+    for suffix, avg in (("", None), ("_macro", "macro"), ("_micro", "micro")):
+        out["auroc" + suffix] = np.asarray(M.auroc(preds, targets, average=avg, **kw))
+        out["ap" + suffix] = np.asarray(M.average_precision(preds, targets, average=avg, **kw))
+    return out
+
+
+def stream(cfg: Config, chunks: Iterable[tuple], *, chunk_rows: int, total_rows: int | None = None,
+           progress: bool | None = None, group_names: Sequence[Any] | None = None) -> dict:
+    """Accumulate the report over ``(preds, targets, mask, weights[, groups])`` row chunks (one process).
+
+    Every chunk is padded to ``chunk_rows`` rows (the padding is masked), so the
+    jitted update compiles once. Returns the computed values (NumPy) plus
+    ``rows`` and ``chunks``.
+    """
+    bar = _progress(total_rows, progress)
+    try:
+        partial = accumulate(cfg, chunks, chunk_rows=chunk_rows, group_names=group_names, bar=bar)
+    finally:
+        bar.close()
+    return finish(cfg, partial)
+
+
 def _regroup(values: dict) -> dict:
-    """Gather the curve members into ``values["curves"]`` and calibration into ``values["calibration"]``."""
+    """Gather the curve members into ``values["curves"]``."""
     if "roc" in values:
         roc, pr = values.pop("roc"), values.pop("pr")
         curves = {"fpr": roc.fpr, "tpr": roc.tpr, "precision": pr.precision, "recall": pr.recall}
@@ -316,36 +487,196 @@ def _regroup(values: dict) -> dict:
             if name in values:
                 curves[name] = values.pop(name)
         values["curves"] = curves
-    if "ece" in values:
-        values["calibration"] = dict(values.pop("reliability"), ece=values.pop("ece"))
     return values
 
 
-def _compute_wide(metric, wide_state):
-    """``metric.compute`` of a host (int64 / float64) state: 64-bit JAX, one compiled call.
+def _compute_wide(fn, wide_state):
+    """``fn(state)`` (a metric's ``compute``, or the metric itself) of a host (int64 / float64) state.
 
-    (``HostAccumulator.compute`` does the same eagerly, one compilation per operation.)
+    64-bit JAX, one compiled call. (``HostAccumulator.compute`` does the same eagerly, one
+    compilation per operation.)
     """
     import jax
 
     with jax.enable_x64(True):
         state = jax.tree.map(jax.numpy.asarray, wide_state)
-        return jax.tree.map(np.asarray, _jitted_compute(metric)(state))
+        return jax.tree.map(np.asarray, _jitted_compute(fn)(state))
 
 
 @functools.lru_cache(maxsize=None)
-def _jitted_compute(metric):
+def _jitted_compute(fn):
     import jax
 
-    return jax.jit(metric.compute)
+    return jax.jit(getattr(fn, "compute", fn))
 
 
-def compute_in_memory(cfg: Config, preds, targets, mask=None, weights=None) -> dict:
+def compute_in_memory(cfg: Config, preds, targets, mask=None, weights=None, groups=None,
+                      group_names: Sequence[Any] | None = None) -> dict:
     """One chunk holding everything (the demo): same engine, one compilation."""
     preds, targets = np.asarray(preds), np.asarray(targets)
     mask = None if mask is None else np.asarray(mask)
     weights = None if weights is None else np.asarray(weights)
-    return stream(cfg, [(preds, targets, mask, weights)], chunk_rows=preds.shape[0], progress=False)
+    chunk = (preds, targets, mask, weights) if groups is None else (preds, targets, mask, weights, np.asarray(groups))
+    return stream(cfg, [chunk], chunk_rows=preds.shape[0], progress=False, group_names=group_names)
+
+
+# --------------------------------------------------------------------------------------------
+# Partitions: what one engine task reads and accumulates
+# --------------------------------------------------------------------------------------------
+
+ROLES = ("preds", "targets", "mask", "weights")
+
+
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """One partition of the input: a file per role (``groups``: the file holding the group column)."""
+
+    paths: tuple[tuple[str, str], ...]  # (role, path)
+    columns: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (role, column patterns)
+    keys: tuple[tuple[str, str], ...] = ()  # (role, npz key)
+    offset: int = 0  # row id of the partition's first row (bootstrap ids)
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """A partition and everything needed to accumulate it on any worker (picklable)."""
+
+    cfg: Config
+    part: Part
+    chunk_size: int
+    chunk_rows: int
+    group_names: tuple[Any, ...] | None = None
+
+
+def open_sources(part: Part) -> dict:
+    """Open every role's file of a partition; checks that they hold the same number of rows."""
+    from maskjax.app import readers as _readers
+
+    paths = dict(part.paths)
+    columns = {r: list(c) for r, c in part.columns}
+    keys = dict(part.keys)
+    sources = {}
+    taken: list[str] = list(columns.get("groups", ()))
+    for role in ("targets", "mask", "weights", "groups", "preds"):  # preds last: it may take the other columns
+        if paths.get(role) is None:
+            continue
+        same_file = [r for r in paths if r != role and paths[r] is not None
+                     and os.path.abspath(paths[r]) == os.path.abspath(paths[role])]
+        src = _readers.open_source(paths[role], role, key=keys.get(role), columns=columns.get(role),
+                                   taken=taken if same_file else ())
+        taken.extend(getattr(src, "columns", ()))
+        sources[role] = src
+    n = {r: s.n_rows for r, s in sources.items() if s.n_rows is not None}
+    if "preds" in n:
+        for role, rows in n.items():
+            if rows != n["preds"]:
+                raise InputError(f"--preds has {n['preds']} rows but --{role} has {rows} rows"
+                                 + (f" ({paths['preds']})" if role != "preds" else ""))
+    return sources
+
+
+def lockstep(sources: Mapping[str, Any], chunk_size: int):
+    """Yield ``(preds, targets, mask, weights, groups)`` row chunks, checking the files end together."""
+    roles = [r for r in ROLES + ("groups",) if r in sources]
+    iters = {r: sources[r].chunks(chunk_size) for r in roles}
+    while True:
+        got = {r: next(iters[r], None) for r in roles}
+        ended = [r for r in roles if got[r] is None]
+        if len(ended) == len(roles):
+            return
+        if ended:
+            raise InputError(f"--{ended[0]} has fewer rows than --{[r for r in roles if r not in ended][0]}")
+        rows = {r: len(a) for r, a in got.items()}
+        if len(set(rows.values())) > 1:
+            longer = max(rows, key=rows.get)
+            shorter = min(rows, key=rows.get)
+            raise InputError(f"--{shorter} has fewer rows than --{longer}")
+        yield got["preds"], got["targets"], got.get("mask"), got.get("weights"), got.get("groups")
+
+
+def check_shapes(task: str, num_classes: int | None, preds, targets, mask, weights) -> int | None:
+    """Check one chunk's shapes; returns num_classes (C or L). Raises InputError with one line."""
+    p, t = preds.shape[1:], targets.shape[1:]
+    float_preds = np.issubdtype(preds.dtype, np.floating)
+    if task == "multiclass":
+        if float_preds:
+            if not p:
+                raise InputError(f"multiclass float preds need a class axis [N, ..., C]; got shape {preds.shape} "
+                                 "(pass integer class ids for hard predictions)")
+            if num_classes is None:
+                num_classes = p[-1]
+            elif p[-1] != num_classes:
+                raise InputError(f"preds have {p[-1]} score columns but --num-classes is {num_classes}")
+            if t not in (p[:-1], p):
+                raise InputError(f"targets of shape {targets.shape} do not match preds of shape {preds.shape} "
+                                 f"(expected class ids {(targets.shape[0],) + p[:-1]})")
+        else:
+            if num_classes is None:
+                raise InputError("integer (hard) multiclass preds need --num-classes")
+            if t != p:
+                raise InputError(f"targets of shape {targets.shape} do not match preds of shape {preds.shape}")
+        element = t if t == p[:-1] or not float_preds else p[:-1]
+    else:
+        if t != p:
+            raise InputError(f"targets of shape {targets.shape} do not match preds of shape {preds.shape} "
+                             f"(task={task} needs the same shape)")
+        if task == "multilabel":
+            if not p:
+                raise InputError(f"multilabel preds need a label axis [N, ..., L]; got shape {preds.shape}")
+            if num_classes is not None and num_classes != p[-1]:
+                raise InputError(f"preds have {p[-1]} labels but --num-classes is {num_classes}")
+            num_classes = p[-1]
+        element = p
+    for role, arr in (("mask", mask), ("weights", weights)):
+        if arr is None:
+            continue
+        s = arr.shape[1:]
+        if s != element[:len(s)]:
+            raise InputError(f"--{role} of shape {arr.shape} does not match the elements "
+                             f"{(preds.shape[0],) + tuple(element)} (it must match their leading axes)")
+    return num_classes
+
+
+def _checked_chunks(job: Job, sources: Mapping[str, Any]):
+    cfg = job.cfg
+    for chunk in lockstep(sources, job.chunk_size):
+        check_shapes(cfg.task, cfg.num_classes if cfg.task != "binary" else None, *chunk[:4])
+        yield chunk
+
+
+def run_partition(job: Job, bar: Any = None) -> dict:
+    """Read one partition in chunks and accumulate it (the task an engine runs per partition)."""
+    sources = open_sources(job.part)
+    return accumulate(job.cfg, _checked_chunks(job, sources), chunk_rows=job.chunk_rows,
+                      row_offset=job.part.offset, group_names=job.group_names, bar=bar)
+
+
+def scan_partition(part: Part) -> dict:
+    """Rows of a partition and the sorted distinct values of its group column (a cheap first pass)."""
+    paths = dict(part.paths)
+    from maskjax.app import readers as _readers
+
+    out: dict[str, Any] = {"rows": None, "groups": None}
+    if "groups" in paths:
+        src = _readers.open_source(paths["groups"], "groups", columns=list(dict(part.columns)["groups"]))
+        seen: set = set()
+        rows = 0
+        for block in src.chunks(1 << 20):
+            rows += len(block)
+            seen.update(np.unique(block).tolist())
+        out.update(rows=rows, groups=sorted(seen, key=_group_order))
+    else:
+        srcs = open_sources(Part(paths=((("preds", paths["preds"]),)), columns=tuple(
+            (r, c) for r, c in part.columns if r == "preds"), keys=tuple((r, k) for r, k in part.keys if r == "preds")))
+        out["rows"] = srcs["preds"].n_rows
+        if out["rows"] is None:
+            out["rows"] = sum(len(b) for b in srcs["preds"].chunks(1 << 16))
+    return out
+
+
+def _group_order(v: Any) -> tuple:
+    """Sort numbers numerically and before strings (a column holds one kind)."""
+    return (0, v, "") if isinstance(v, (int, float, bool)) else (1, 0, str(v))
 
 
 # --------------------------------------------------------------------------------------------
@@ -358,8 +689,14 @@ def _f(x: Any) -> float | None:
     return None if math.isnan(x) else x
 
 
-def summarize(cfg: Config, values: Mapping[str, Any], class_names: Sequence[str] | None = None) -> dict:
-    """The JSON-able summary of a report: per-class rows, averages, overall numbers, confusion."""
+def summarize(cfg: Config, values: Mapping[str, Any], class_names: Sequence[str] | None = None, *,
+              group_names: Sequence[Any] | None = None, group_column: str | None = None) -> dict:
+    """The JSON-able summary of a report: per-class rows, averages, overall numbers, confusion.
+
+    With groups (``cfg.num_groups``): ``"group_column"`` and ``"groups"``, one object per group
+    ``{"group": name, "rows": n, "accuracy": ..., ...}``. With intervals (``cfg.ci``): every
+    number of ``"overall"`` and of each group is ``{"value", "lower", "upper"}``.
+    """
     k = cfg.k
     class_names = list(class_names) if class_names else class_names_for(cfg, None)
     stats = np.asarray(values["stats"]).reshape(k, 5)  # tp, fp, tn, fn, support
@@ -399,6 +736,33 @@ def summarize(cfg: Config, values: Mapping[str, Any], class_names: Sequence[str]
         overall["cross_entropy" if cfg.task == "multiclass" else "binary_cross_entropy"] = _f(values["loss"])
     if "calibration" in values:
         overall["expected_calibration_error"] = _f(values["calibration"]["ece"])
+    if cfg.task == "binary":
+        overall["f1"] = per_class[0]["f1"]
+    else:
+        overall["f1_macro"] = averages["macro"]["f1"]
+    ci = values.get("ci")
+    if ci is not None:
+        for key in list(overall):
+            if key in ci["value"]:
+                overall[key] = {"value": overall[key], "lower": _f(ci["lower"][key]), "upper": _f(ci["upper"][key])}
+    extra: dict[str, Any] = {}
+    if "groups" in values:
+        grouped, gci = values["groups"], values.get("groups_ci")
+        names = list(group_names) if group_names is not None else list(range(cfg.num_groups))
+        rows = []
+        for i, name in enumerate(names):
+            row = {"group": name.item() if isinstance(name, np.generic) else name,
+                   "rows": int(values["group_rows"][i])}
+            for key in sorted(grouped, key=lambda k: (list(overall).index(k) if k in overall else len(overall), k)):
+                v: Any = _f(grouped[key][i])
+                if gci is not None:
+                    v = {"value": v, "lower": _f(gci["lower"][key][i]), "upper": _f(gci["upper"][key][i])}
+                row[key] = v
+            rows.append(row)
+        extra.update(group_column=group_column, groups=rows)
+    if ci is not None:
+        extra["ci"] = {"level": cfg.ci, "replicates": cfg.replicates, "seed": cfg.seed,
+                       "method": "Poisson bootstrap, percentile interval"}
     return {
         "task": cfg.task,
         "num_classes": cfg.num_classes,
@@ -407,11 +771,13 @@ def summarize(cfg: Config, values: Mapping[str, Any], class_names: Sequence[str]
         "rows": int(values["rows"]),
         "chunks": int(values["chunks"]),
         "curve_thresholds": cfg.curve_thresholds if curves is not None else None,
+        "auroc_route": values.get("auroc_route"),
         "support_total": _num(stats[:, 4].sum()),
         "per_class": per_class,
         "averages": averages,
         "overall": overall,
         "confusion_matrix": np.asarray(values["confusion"]).tolist(),
+        **extra,
     }
 
 
@@ -421,6 +787,9 @@ def _num(x: Any) -> float | int:
 
 
 def _fmt(x: Any, width: int = 9) -> str:
+    if isinstance(x, Mapping):   # an interval: value [lower, upper]
+        lo, hi = (("-" if x[k] is None else f"{x[k]:.4f}") for k in ("lower", "upper"))
+        return f"{_fmt(x['value'], 0).strip()} [{lo}, {hi}]".rjust(width)
     if x is None:
         return f"{'-':>{width}}"
     if isinstance(x, int):
@@ -453,8 +822,37 @@ def format_table(summary: Mapping[str, Any]) -> str:
     for key, val in overall.items():
         lines.append(f"{key.replace('_', ' '):<{w}}  {_fmt(val, 0).strip()}")
     if summary.get("curve_thresholds"):
-        lines.append(f"(AUROC / AP from curves binned at {summary['curve_thresholds']} thresholds)")
+        if summary.get("auroc_route") == "exact":
+            lines.append(f"(AUROC / AP exact, from all {summary['rows']} rows' scores in memory; "
+                         f"ROC / PR plots binned at {summary['curve_thresholds']} thresholds)")
+        else:
+            lines.append(f"(AUROC / AP from curves binned at {summary['curve_thresholds']} thresholds)")
+    if "ci" in summary:
+        c = summary["ci"]
+        lines.append(f"({c['level']:.0%} intervals: {c['method']}, {c['replicates']} replicates, seed {c['seed']}"
+                     + ("; their AUROC / AP binned" if summary.get("curve_thresholds") else "") + ")")
+    if "groups" in summary:
+        lines.append("")
+        lines.append(format_groups(summary))
     return "\n".join(lines)
+
+
+def format_groups(summary: Mapping[str, Any]) -> str:
+    """The per-group table (one row per value of the group column)."""
+    groups = summary["groups"]
+    cols = [c for c in groups[0] if c != "group"] if groups else ["rows"]
+    heads = {"average_precision": "AP", "average_precision_macro": "AP macro", "auroc": "AUROC",
+             "auroc_macro": "AUROC macro", "f1": "F1", "f1_macro": "F1 macro", "balanced_accuracy": "bal. acc",
+             "cross_entropy": "CE", "binary_cross_entropy": "BCE", "expected_calibration_error": "ECE"}
+    cells = [[str(g["group"])] + [_fmt(g[c], 0).strip() for c in cols] for g in groups]
+    head = [str(summary.get("group_column") or "group")] + [heads.get(c, c) for c in cols]
+    widths = [max(len(r[i]) for r in [head] + cells) for i in range(len(head))]
+    line = lambda r: "  ".join(v.ljust(widths[0]) if i == 0 else v.rjust(widths[i]) for i, v in enumerate(r))  # noqa: E731
+    out = [f"Per group ({summary.get('group_column')}):", line(head), "-" * len(line(head))]
+    out += [line(r) for r in cells]
+    if summary.get("curve_thresholds") and any(c.startswith(("auroc", "average_precision")) for c in cols):
+        out.append(f"(per-group AUROC / AP binned at {summary['curve_thresholds']} thresholds)")
+    return "\n".join(out)
 
 
 def class_names_for(cfg: Config, names: Sequence[str] | None) -> list[str]:
@@ -470,7 +868,7 @@ def class_names_for(cfg: Config, names: Sequence[str] | None) -> list[str]:
 
 
 def write_plots(cfg: Config, values: Mapping[str, Any], out: str, class_names: Sequence[str],
-                *, prefix: str = "") -> dict[str, str]:
+                *, prefix: str = "", group_names: Sequence[Any] | None = None) -> dict[str, str]:
     """Write the PNGs; returns ``{plot name: path}`` (empty when matplotlib is missing)."""
     from maskjax.app import plots as _plots
 
@@ -507,7 +905,25 @@ def write_plots(cfg: Config, values: Mapping[str, Any], out: str, class_names: S
     if cal is not None:
         paths["reliability"] = _plots.reliability(cal["confidence"], cal["accuracy"], cal["weight"],
                                                   p("reliability"), ece=_f(cal["ece"]))
+    if "groups" in values and group_names is not None:
+        paths["per_group"] = _per_group_plot(values, group_names, p("per_group_accuracy"))
     return paths
+
+
+def _per_group_plot(values: Mapping[str, Any], group_names: Sequence[Any], path: str) -> str:
+    """Accuracy per group (with its interval when the report has ``--ci``): ``maskjax.plot.per_group``."""
+    from maskjax import plot
+
+    acc = np.asarray(values["groups"]["accuracy"], np.float64)
+    kw: dict[str, Any] = {}
+    gci = values.get("groups_ci")
+    if gci is not None:
+        lo, hi = (np.asarray(gci[k]["accuracy"], np.float64) for k in ("lower", "upper"))
+        kw = dict(lower=np.minimum(lo, acc), upper=np.maximum(hi, acc))
+    ax = plot.per_group(acc, group_names=[str(g) for g in group_names], ylabel="accuracy",
+                        title="Accuracy per group" + (" (bootstrap interval)" if gci is not None else ""), **kw)
+    ax.figure.savefig(path, format="png")
+    return path
 
 
 def to_json(summary: Mapping[str, Any]) -> str:

@@ -60,10 +60,11 @@ def test_streamed_equals_one_shot_and_references(run_cli, mc_files, multiclass_d
     np.testing.assert_allclose(_per_class(s, "f1"), M.f1_score(probs, y, average=None, **kw), rtol=1e-6)
     np.testing.assert_array_equal(s["confusion_matrix"], M.confusion_matrix(probs, y, **kw))
     assert s["overall"]["accuracy"] == pytest.approx(float(M.accuracy(probs, y, **kw)), rel=1e-6)
-    np.testing.assert_allclose(_per_class(s, "auroc"),
-                               M.auroc(probs, y, thresholds=200, average=None, **kw), rtol=1e-5)
+    # the file fits in memory: exact AUROC / AP (the auto route), as the one-shot exact functions
+    assert s["auroc_route"] == r["auroc_route"] == "exact"
+    np.testing.assert_allclose(_per_class(s, "auroc"), M.auroc(probs, y, average=None, **kw), rtol=1e-5)
     np.testing.assert_allclose(_per_class(s, "average_precision"),
-                               M.average_precision(probs, y, thresholds=200, average=None, **kw), rtol=1e-5)
+                               M.average_precision(probs, y, average=None, **kw), rtol=1e-5)
     ce = maskjax.losses.cross_entropy(probs, y, from_logits=False)
     assert s["overall"]["cross_entropy"] == pytest.approx(float(ce), rel=1e-5)
     # scikit-learn
@@ -80,9 +81,20 @@ def test_streamed_equals_one_shot_and_references(run_cli, mc_files, multiclass_d
     assert s["averages"]["weighted"]["precision"] == pytest.approx(
         skm.precision_score(y, yhat, average="weighted"), rel=1e-5)
     assert s["overall"]["cross_entropy"] == pytest.approx(skm.log_loss(y, probs, labels=range(c)), rel=1e-4)
-    # binned (200 thresholds) AUROC is close to the exact one
-    exact = skm.roc_auc_score(y, probs, multi_class="ovr", average=None)
-    np.testing.assert_allclose(_per_class(s, "auroc"), exact, atol=5e-3)
+    # exact route = scikit-learn
+    yb = np.eye(c)[y]
+    np.testing.assert_allclose(_per_class(s, "auroc"), skm.roc_auc_score(yb, probs, average=None), rtol=1e-5)
+    np.testing.assert_allclose(_per_class(s, "average_precision"), skm.average_precision_score(yb, probs, average=None),
+                               rtol=1e-5)
+    assert s["overall"]["auroc_macro"] == pytest.approx(skm.roc_auc_score(y, probs, multi_class="ovr"), rel=1e-5)
+    # --binned forces the streaming route: curves binned at 200 thresholds, close to the exact values
+    binned = run_cli(*args, "--chunk-size", 100, "--no-plots", "--binned").json
+    assert binned["auroc_route"] == "binned"
+    np.testing.assert_allclose(_per_class(binned, "auroc"),
+                               M.auroc(probs, y, thresholds=200, average=None, **kw), rtol=1e-5)
+    np.testing.assert_allclose(_per_class(binned, "average_precision"),
+                               M.average_precision(probs, y, thresholds=200, average=None, **kw), rtol=1e-5)
+    np.testing.assert_allclose(_per_class(binned, "auroc"), _per_class(s, "auroc"), atol=5e-3)
     # plots
     assert sorted(s["plots"]) == sorted(PLOTS)
     for name in PLOTS:
@@ -110,6 +122,9 @@ def test_logits_and_weights(run_cli, mc_files, multiclass_data):
         skm.log_loss(y, probs, sample_weight=w, labels=range(c)), rel=1e-4)
     np.testing.assert_allclose(
         s["confusion_matrix"], skm.confusion_matrix(y, yhat, labels=range(c), sample_weight=w), rtol=1e-6)
+    # exact route with weights = scikit-learn's weighted one-vs-rest AUROC
+    np.testing.assert_allclose(_per_class(s, "auroc"),
+                               skm.roc_auc_score(np.eye(c)[y], probs, average=None, sample_weight=w), rtol=1e-4)
 
 
 def test_npz_sequences_with_mask(run_cli, tmp_path):
@@ -138,7 +153,7 @@ def test_npz_sequences_with_mask(run_cli, tmp_path):
     masked_ce = maskjax.losses.cross_entropy(logits, y, mask=mask)
     assert s["overall"]["cross_entropy"] == pytest.approx(float(masked_ce), rel=1e-5)
     np.testing.assert_allclose(_per_class(s, "auroc"), M.auroc(logits, y, task="multiclass", num_classes=c,
-                                                              from_logits=True, thresholds=200, average=None,
+                                                              from_logits=True, average=None,
                                                               mask=mask), rtol=1e-5)
 
 
@@ -159,8 +174,9 @@ def test_binary_threshold_npz_uncompressed(run_cli, tmp_path):
     assert row["recall"] == pytest.approx(skm.recall_score(y, yhat), rel=1e-5)
     assert row["f1"] == pytest.approx(skm.f1_score(y, yhat), rel=1e-5)
     assert s["confusion_matrix"] == skm.confusion_matrix(y, yhat).tolist()
-    assert s["overall"]["auroc"] == pytest.approx(skm.roc_auc_score(y, scores), abs=5e-3)
-    assert s["overall"]["auroc"] == pytest.approx(float(M.auroc(scores, y, thresholds=200)), rel=1e-5)
+    assert s["auroc_route"] == "exact"
+    assert s["overall"]["auroc"] == pytest.approx(skm.roc_auc_score(y, scores), rel=1e-5)
+    assert s["overall"]["average_precision"] == pytest.approx(skm.average_precision_score(y, scores), rel=1e-5)
     assert s["overall"]["binary_cross_entropy"] == pytest.approx(skm.log_loss(y, scores), rel=1e-4)
     for path in s["plots"].values():
         assert_valid_png(path)
