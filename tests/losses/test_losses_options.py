@@ -328,3 +328,20 @@ def test_generalized_dice_mask_torch_layout_and_grads():
     g = jax.grad(lambda q: losses.generalized_dice_loss(q, lab, mask=m))(jnp.asarray(x))
     assert np.all(np.isfinite(g)) and np.any(np.asarray(g) != 0)
     assert np.all(np.asarray(g)[[1, 3]] == 0)                # masked samples get no gradient
+
+
+def test_contrastive_average_axis_and_traced_focal_alpha():
+    # contrastive_loss is element-wise too: average_axis=-1 = the per-row mean, then the reduction
+    r = _rng(18)
+    d = np.abs(r.normal(size=(4, 3))).astype(np.float32)
+    y = (r.random((4, 3)) > 0.5).astype(np.float32)
+    per = losses.contrastive_loss(d, y, margin=1.5, reduction="none")
+    sw = np.array([1.0, 0.0, 2.0, 0.5], np.float32)
+    _close(losses.contrastive_loss(d, y, margin=1.5, average_axis=-1, sample_weight=sw,
+                                   reduction="sum"), np.sum(np.mean(per, -1) * sw))
+    # a per-class alpha may be traced (a jit argument), same value as the constant
+    x = (r.normal(size=(5, 3)) * 2).astype(np.float32)
+    lab = r.integers(0, 3, size=5).astype(np.int32)
+    alpha = np.array([0.2, 0.5, 0.3], np.float32)
+    _close(jax.jit(lambda a: losses.softmax_focal_loss(x, lab, alpha=a))(alpha),
+           losses.softmax_focal_loss(x, lab, alpha=alpha))
