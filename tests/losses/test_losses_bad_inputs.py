@@ -219,3 +219,14 @@ def test_weights_int64_labels_beyond_int32_raise():
         maskjax.weights.balanced(np.array([0, 1, 2**31], np.int64), 3)
     with pytest.raises(ValueError, match="int32"):
         maskjax.weights.class_counts(np.array([0, -(2**31) - 1], np.int64), 3)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_nan_score_in_a_kept_element_is_nan_eager_and_jit(case):
+    """Issue 13's policy: a NaN score in a kept element makes the loss NaN (never dropped)."""
+    name, fn, opts = case
+    x, y = inputs_for(name)
+    x = x.copy()
+    x.reshape(-1)[0] = np.nan                             # row 0 is kept
+    assert np.isnan(float(fn(x, y, **opts)))
+    assert np.isnan(float(jax.jit(lambda a, b: fn(a, b, **opts))(x, y)))
