@@ -122,6 +122,9 @@ def _enable_compilation_cache() -> None:
         os.makedirs(path, exist_ok=True)
         jax.config.update("jax_compilation_cache_dir", path)
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        # Dask worker processes started by this run inherit the environment: the same cache.
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = path
+        os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
     except (OSError, AttributeError, ValueError):  # read-only home, older jax: compile every time
         pass
 

@@ -922,7 +922,7 @@ def _per_group_plot(values: Mapping[str, Any], group_names: Sequence[Any], path:
         kw = dict(lower=np.minimum(lo, acc), upper=np.maximum(hi, acc))
     ax = plot.per_group(acc, group_names=[str(g) for g in group_names], ylabel="accuracy",
                         title="Accuracy per group" + (" (bootstrap interval)" if gci is not None else ""), **kw)
-    ax.figure.savefig(path, format="png")
+    ax.get_figure(root=True).savefig(path, format="png")  # type: ignore[union-attr]
     return path
 
 
