@@ -17,6 +17,28 @@ import numpy as np
 REDUCTIONS = ("mean", "sum", "none", "sum_over_batch_size", "sum_by_nonzero_weights")
 
 
+_INT32 = np.iinfo(np.int32)
+
+
+def _check_int32_range(x: Any, name: str) -> None:
+    """64-bit integers must fit int32 while x64 is off: JAX would wrap them silently (2**32 + 1 -> 1)."""
+    if not hasattr(x, "dtype") or jax.config.read("jax_enable_x64"):
+        return
+    try:
+        dtype = np.dtype(x.dtype)
+    except TypeError:     # another framework's dtype: its front converts (and range-checks) it
+        return
+    if dtype.kind not in "iu" or dtype.itemsize < 8:
+        return
+    arr = np.asarray(x)
+    if arr.size and (arr.min() < _INT32.min or arr.max() > _INT32.max):
+        bad = arr[(arr < _INT32.min) | (arr > _INT32.max)].ravel()[:3].tolist()
+        raise ValueError(
+            f"`{name}` has {dtype.name} values outside the int32 range (e.g. {bad}); with jax_enable_x64 "
+            f"off JAX would wrap them into other values (2**32 + 1 becomes 1), so they are refused. Use "
+            f"values in [{_INT32.min}, {_INT32.max}] or enable x64.")
+
+
 def as_array(x: Any, name: str) -> jax.Array:
     """``jnp.asarray(x)`` with a ``TypeError`` naming ``name`` on failure."""
     if x is None:
@@ -24,8 +46,16 @@ def as_array(x: Any, name: str) -> jax.Array:
     if isinstance(x, jax.Array):
         return x
     try:
+        if not isinstance(x, jax.core.Tracer):
+            _check_int32_range(x, name)
         return jnp.asarray(x)
+    except OverflowError as err:
+        raise ValueError(f"`{name}` has integers outside the int32 range, which JAX (without "
+                         f"jax_enable_x64) cannot hold: {err}") from None
     except (TypeError, ValueError) as err:
+        if "int32 range" in str(err):
+            raise
+
         raise TypeError(
             f"`{name}` must be array-like (a jax/numpy array, a Python number or a "
             f"nested list), got {type(x).__name__}: {err}"

@@ -15,13 +15,18 @@ partial results and a reduction across hosts all give the one-shot answer.
 
 Accumulator dtypes and exactness
 --------------------------------
-Counting metrics default to ``int32`` counts (exact up to 2**31 - 1 per
-cell). Pass ``dtype="float32"`` to accumulate weighted counts (needed as soon
-as ``sample_weight`` or a class weight is given; float32 counts whole
-numbers exactly only up to 2**24 = 16,777,216). For larger evaluations either
-enable ``jax_enable_x64`` and use ``dtype="int64"`` / ``"float64"``, or keep
-the device state narrow and flush it periodically into a
-:class:`HostAccumulator` (int64 / float64 on the host, computed under x64).
+By default (``dtype=None``) every additive state keeps its sums as float32 double words
+(:class:`maskjax.metrics._wide.Wide`): counts stay exact to 2**47 and weighted sums keep about
+44 bits, with 64-bit JAX off, on every device; so a default metric accepts ``sample_weight`` and
+``class_weight`` and never wraps. ``dtype="int32"`` / ``"float32"`` keep one narrow word (int32
+counts are exact to 2**31 - 1 and reject weights; float32 counts whole numbers exactly only up to
+2**24); ``"int64"`` / ``"float64"`` need ``jax_enable_x64``. :class:`HostAccumulator` adds device
+states into int64 / float64 on the host.
+
+States are tagged with the metric that built them (:class:`maskjax.metrics._wide.Tagged`):
+``update``, ``merge`` and ``compute`` with a state of another metric or configuration raise a
+``ValueError`` naming both. Tags are static pytree data: ``jit``, ``scan``, ``psum`` and buffer
+donation (``jax.jit(m.update, donate_argnums=0)``) work unchanged.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ import numpy as np
 from maskjax import _checks
 from maskjax._reduction import reduce
 from maskjax._safe_divide import safe_divide
+from maskjax.metrics import _invalid
+from maskjax.metrics._wide import Tagged, is_wide, narrow, wide_add, wide_merge, wide_psum, widen
 
 __all__ = ["Metric", "Mean", "Sum", "Collection", "HostAccumulator", "psum_state", "merge_across_processes"]
 
@@ -46,8 +53,15 @@ _COUNT_DTYPES = ("int32", "int64", "float32", "float64")
 
 
 def merge_states(a: State, b: State) -> State:
-    """Leaf-wise sum of two states of one metric (the merge of every metric)."""
-    return jax.tree.map(jnp.add, a, b)
+    """Leaf-wise sum of two states of one metric (the merge of every metric; wide sums exactly)."""
+    def add(x: Any, y: Any) -> Any:
+        if is_wide(x):
+            return wide_merge(x, y)
+        if jnp.shape(x) != jnp.shape(y):
+            raise ValueError(f"cannot merge states with leaves of shapes {jnp.shape(x)} and {jnp.shape(y)}: "
+                             "they were built by different metrics or configurations.")
+        return jnp.add(x, y)
+    return jax.tree.map(add, a, b, is_leaf=is_wide)
 
 
 def check_accumulator_dtype(dtype: Any, name: str = "dtype") -> str | None:
@@ -74,7 +88,7 @@ def add_into(state: State, increment: State, owner: str) -> State:
     Raises ``TypeError`` at trace time when a floating (weighted) increment
     would be added into an integer count (it would be truncated silently).
     """
-    leaves_s, treedef_s = jax.tree.flatten(state)
+    leaves_s, treedef_s = jax.tree.flatten(state, is_leaf=is_wide)
     leaves_i, treedef_i = jax.tree.flatten(increment)
     if treedef_s != treedef_i:
         raise ValueError(
@@ -83,12 +97,21 @@ def add_into(state: State, increment: State, owner: str) -> State:
         )
     out = []
     for s, i in zip(leaves_s, leaves_i):
+        if is_wide(s):
+            if s.hi.shape != jnp.shape(i):
+                raise ValueError(
+                    f"{owner}: state leaf of shape {tuple(s.hi.shape)} cannot accumulate an update of "
+                    f"shape {tuple(jnp.shape(i))}; build the state with {owner}.init()."
+                )
+            out.append(wide_add(s, i))
+            continue
         s = jnp.asarray(s)
         if jnp.issubdtype(s.dtype, jnp.integer) and jnp.issubdtype(i.dtype, jnp.floating):
             raise TypeError(
                 f"{owner} keeps integer counts (dtype {s.dtype}) but this update produced "
                 f"weighted (floating) counts, e.g. because `sample_weight` or a class weight was "
-                f"given. Build the metric with dtype='float32' to accumulate weighted counts."
+                f"given. Build the metric with dtype=None (the default: exact wide counts that "
+                f"accept weights) or dtype='float32'."
             )
         if s.shape != i.shape:
             raise ValueError(
@@ -97,6 +120,51 @@ def add_into(state: State, increment: State, owner: str) -> State:
             )
         out.append(s + i.astype(s.dtype))
     return jax.tree.unflatten(treedef_s, out)
+
+
+def _invalid_of(state: State) -> jax.Array:
+    return state.invalid if isinstance(state, Tagged) else jnp.zeros((), jnp.int32)
+
+
+def _wrap_init(fn: Any) -> Any:
+    @functools.wraps(fn)
+    def init(self: "Metric") -> State:
+        state = fn(self)
+        if isinstance(state, Tagged):
+            return state
+        # jnp.array copies: leaves an init shares (one zeros array for several fields) get their own
+        # buffer, so the state can be donated (jax.jit(m.update, donate_argnums=0)).
+        return self._seal(widen(state) if self._wide() else jax.tree.map(jnp.array, state))
+    init.__maskjax_wrapped__ = True  # type: ignore[attr-defined]
+    return init
+
+
+def _wrap_update(fn: Any) -> Any:
+    @functools.wraps(fn)
+    def update(self: "Metric", state: State, *args: Any, **kwargs: Any) -> State:
+        inner = self._open(state, "update")
+        seen = state.invalid if isinstance(state, Tagged) else jnp.zeros((), jnp.int32)
+        _invalid.check_weights(kwargs.get("sample_weight"))
+        new = fn(self, inner, *args, **kwargs)
+        if isinstance(new, Tagged):          # a subclass's update that called a wrapped one
+            return self._seal(new.value, seen + new.invalid)
+        preds = args[0] if args else None
+        targets = args[1] if len(args) > 1 else None
+        bad = _invalid.count_invalid(preds, targets, mask=kwargs.get("mask"),
+                                     sample_weight=kwargs.get("sample_weight"),
+                                     ignore_index=getattr(self, "ignore_index", None))
+        return self._seal(new, seen + bad)
+    update.__maskjax_wrapped__ = True  # type: ignore[attr-defined]
+    return update
+
+
+def _wrap_compute(fn: Any) -> Any:
+    @functools.wraps(fn)
+    def compute(self: "Metric", state: State) -> Any:
+        result = fn(self, narrow(self._open(state, "compute")))
+        return _invalid.poison(result, state.invalid) if isinstance(state, Tagged) else result
+    compute.__maskjax_wrapped__ = True  # type: ignore[attr-defined]
+    return compute
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,9 +191,52 @@ class Metric:
 
     #: "preds_targets" (update(state, preds, targets, ...)) or "values" (update(state, values, ...)).
     inputs: ClassVar[str] = "preds_targets"
+    #: The state is a container of members' own (tagged) states: not tagged or widened itself.
+    _container: ClassVar[bool] = False
+
+    # Every subclass's init / update / compute is wrapped once, here, so that each metric's own code
+    # sees its plain state: init widens the sums (dtype=None) and tags the state with its builder;
+    # update and compute check the tag (a clear error instead of silent broadcasting) and unwrap it;
+    # compute reads wide sums as float32. One place for what would otherwise be in every metric.
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("_container", False):
+            return
+        for name, wrap in (("init", _wrap_init), ("update", _wrap_update), ("compute", _wrap_compute)):
+            fn = cls.__dict__.get(name)
+            if fn is not None and not getattr(fn, "__maskjax_wrapped__", False):
+                setattr(cls, name, wrap(fn))
 
     def state_key(self) -> Hashable | None:
         return None
+
+    def _wide(self) -> bool:
+        """Whether the state's sums are kept as exact double words (``dtype=None``)."""
+        return getattr(self, "dtype", "") is None
+
+    def _tag(self) -> tuple[Hashable, str]:
+        key = self.state_key()
+        return (("state", key) if key is not None else ("metric", self)), repr(self)
+
+    def _seal(self, state: State, invalid: Any = None) -> State:
+        if isinstance(state, Tagged):
+            state, invalid = state.value, state.invalid if invalid is None else invalid
+        key, owner = self._tag()
+        return Tagged(state, key, owner, invalid)
+
+    def _open(self, state: State, what: str) -> State:
+        """The plain state inside ``state``, after checking it was built by a compatible metric."""
+        if not isinstance(state, Tagged):
+            return state
+        key, owner = self._tag()
+        if state.key != key:
+            raise ValueError(
+                f"{type(self).__name__}.{what} got a state built by another metric or configuration:\n"
+                f"  this metric:   {owner}\n  state built by: {state.owner}\n"
+                f"Build the state with this metric's init() (metrics share a state only when their "
+                f"state_key() is equal)."
+            )
+        return state.value
 
     def init(self) -> State:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -135,14 +246,14 @@ class Metric:
 
     def merge(self, a: State, b: State) -> State:
         """Combine two states (leaf-wise addition; associative and commutative)."""
-        return merge_states(a, b)
+        return self._seal(merge_states(self._open(a, "merge"), self._open(b, "merge")), _invalid_of(a) + _invalid_of(b))
 
     def compute(self, state: State) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def all_reduce(self, state: State, axis_name: Any) -> State:
         """Merge the states of every device along a mesh axis (inside ``shard_map``): ``psum``."""
-        return jax.lax.psum(state, axis_name)
+        return psum_state(state, axis_name)
 
     def reset(self) -> State:
         """Alias of :meth:`init`: a fresh state of the same shapes and dtypes (no retrace)."""
@@ -163,10 +274,11 @@ class Sum(Metric):
     ``maskjax.reduce(values, ..., reduction="sum")``.
 
     Args:
-      dtype: float accumulator dtype (``"float32"``; ``"float64"`` with x64).
+      dtype: ``None`` (default: an exact float32 double-word sum, see the module doc),
+        ``"float32"``, or ``"float64"`` with x64.
 
     State:
-      ``{"total": Σ w·v}`` — a scalar of ``dtype``.
+      ``{"total": Σ w·v}``.
 
     Example:
       >>> import jax.numpy as jnp
@@ -177,17 +289,18 @@ class Sum(Metric):
       3.0
     """
 
-    dtype: str = "float32"
+    dtype: str | None = None
     inputs: ClassVar[str] = "values"
 
     def __post_init__(self) -> None:
         dt = check_accumulator_dtype(self.dtype)
-        if dt is None or not dt.startswith("float"):
-            raise ValueError(f"`dtype` of Sum must be 'float32' or 'float64', got {self.dtype!r}.")
+        if dt is not None and not dt.startswith("float"):
+            raise ValueError(f"`dtype` of Sum must be None (exact wide sums), 'float32' or 'float64', "
+                             f"got {self.dtype!r}.")
         object.__setattr__(self, "dtype", dt)
 
     def init(self) -> State:
-        return {"total": jnp.zeros((), self.dtype)}
+        return {"total": jnp.zeros((), self.dtype or "float32")}
 
     def update(self, state: State, values: Any, *, mask: Any = None, sample_weight: Any = None) -> State:
         """Add ``Σ w·v`` of this batch (``values`` of any shape ``S``)."""
@@ -210,10 +323,11 @@ class Mean(Metric):
     batches. No kept element (Σ w = 0) gives 0, as ``maskjax.reduce`` does.
 
     Args:
-      dtype: float accumulator dtype (``"float32"``; ``"float64"`` with x64).
+      dtype: ``None`` (default: exact float32 double-word sums, see the module doc),
+        ``"float32"``, or ``"float64"`` with x64.
 
     State:
-      ``{"total": Σ w·v, "weight": Σ w}`` — scalars of ``dtype``.
+      ``{"total": Σ w·v, "weight": Σ w}``.
 
     Example:
       >>> import jax.numpy as jnp
@@ -226,17 +340,18 @@ class Mean(Metric):
       2.3333
     """
 
-    dtype: str = "float32"
+    dtype: str | None = None
     inputs: ClassVar[str] = "values"
 
     def __post_init__(self) -> None:
         dt = check_accumulator_dtype(self.dtype)
-        if dt is None or not dt.startswith("float"):
-            raise ValueError(f"`dtype` of Mean must be 'float32' or 'float64', got {self.dtype!r}.")
+        if dt is not None and not dt.startswith("float"):
+            raise ValueError(f"`dtype` of Mean must be None (exact wide sums), 'float32' or 'float64', "
+                             f"got {self.dtype!r}.")
         object.__setattr__(self, "dtype", dt)
 
     def init(self) -> State:
-        return {"total": jnp.zeros((), self.dtype), "weight": jnp.zeros((), self.dtype)}
+        return {"total": jnp.zeros((), self.dtype or "float32"), "weight": jnp.zeros((), self.dtype or "float32")}
 
     def update(self, state: State, values: Any, *, mask: Any = None, sample_weight: Any = None) -> State:
         """Add ``Σ w·v`` and ``Σ w`` of this batch (``values`` of any shape ``S``)."""
@@ -289,6 +404,7 @@ class Collection(Metric):
     """
 
     metrics: tuple[tuple[str, Metric], ...]
+    _container: ClassVar[bool] = True
 
     def __init__(self, metrics: Mapping[str, Metric] | None = None, /, **kwargs: Metric) -> None:
         items = dict(metrics or {})
@@ -390,6 +506,8 @@ class Collection(Metric):
 
 
 def _widen(x: Any) -> np.ndarray:
+    if is_wide(x):   # both words, summed in float64: exact for the integers a Wide holds exactly
+        return np.asarray(x.hi, np.float64) + np.asarray(x.lo, np.float64)
     x = np.asarray(x)
     if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
         return x.astype(np.int64)
@@ -424,12 +542,12 @@ class HostAccumulator:
 
     def __init__(self, metric: Metric) -> None:
         self.metric = metric
-        self.state = jax.tree.map(_widen, metric.init())
+        self.state = jax.tree.map(_widen, metric.init(), is_leaf=is_wide)
 
     def add(self, state: State) -> State:
         """Add a device state (fetched to host) and return a fresh ``metric.init()``."""
-        host = jax.device_get(state)
-        self.state = jax.tree.map(lambda a, b: a + _widen(b), self.state, host)
+        host = jax.tree.map(_widen, jax.device_get(state), is_leaf=is_wide)
+        self.state = jax.tree.map(lambda a, b: a + b, self.state, host)
         return self.metric.init()
 
     def compute(self) -> Any:
@@ -462,7 +580,8 @@ def psum_state(state: State, axis_name: Any) -> State:
       >>> float(mean.compute(jax.tree.map(lambda x: x[0], out)))
       3.0
     """
-    return jax.lax.psum(state, axis_name)
+    return jax.tree.map(lambda x: wide_psum(x, axis_name) if is_wide(x) else jax.lax.psum(x, axis_name),
+                        state, is_leaf=is_wide)
 
 
 def merge_across_processes(metric: Metric, state: State) -> State:

@@ -41,8 +41,11 @@ def test_mean_all_masked_is_zero_and_masked_nan_does_not_leak():
 
 def test_state_is_strongly_typed_arrays():
     for m in (Mean(), Sum()):
-        for leaf in jax.tree.leaves(m.init()):
+        state = m.init()
+        for leaf in jax.tree.leaves(state.value):           # the sums (float32 double words)
             assert isinstance(leaf, jax.Array) and not leaf.weak_type and leaf.dtype == jnp.float32
+        # and the count of bad elements seen (maskjax.metrics._invalid)
+        assert state.invalid.dtype == jnp.int32 and not state.invalid.weak_type
 
 
 def test_config_is_frozen_and_hashable():

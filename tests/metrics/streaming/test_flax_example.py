@@ -7,6 +7,7 @@ import jax
 import numpy as np
 
 import maskjax
+from maskjax.metrics._wide import narrow
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "flax_training_loop.py"
 
@@ -41,4 +42,6 @@ def test_example_trains_with_one_compilation_and_exact_streamed_metrics():
         np.testing.assert_allclose(got[name], float(value), rtol=2e-5, err_msg=name)
     # The collection keeps one counting state for the four confusion metrics.
     assert [len(m) for _, m in ex.METRICS.groups] == [4, 1]
-    assert jax.tree.structure(ex.METRICS.init()).num_leaves == 5 + 2
+    # 5 per-class count leaves + the loss Mean's 2 sums (narrow() reads each wide sum as one leaf),
+    # + one bad-element counter per state (maskjax.metrics._invalid)
+    assert jax.tree.structure(narrow(ex.METRICS.init())).num_leaves == 5 + 2 + 2

@@ -128,9 +128,18 @@ def test_object_equals_function(case_id, cls, fn, cfg, data, weighted):
 
 
 def test_weighted_update_into_integer_counts_raises():
-    f1 = M.F1Score(**MC)
-    with pytest.raises(TypeError, match="dtype='float32'"):
+    f1 = M.F1Score(**MC, dtype="int32")      # explicit narrow int32 counts: weights would truncate
+    with pytest.raises(TypeError, match="dtype=None"):
         f1.update(f1.init(), LOGITS, LABELS, sample_weight=WEIGHT)
+
+
+def test_default_objects_accept_weights_and_class_weights():
+    # The default state (exact wide sums) takes sample_weight and class_weight: equal to one-shot.
+    cw = (0.5, 2.0, 1.0, 1.5)
+    f1 = M.F1Score(**MC, class_weight=cw)
+    got = f1.compute(f1.update(f1.init(), LOGITS, LABELS, sample_weight=WEIGHT))
+    want = M.f1_score(LOGITS, LABELS, **MC, sample_weight=WEIGHT, class_weight=np.asarray(cw))
+    np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
 def test_config_errors_name_the_argument():
@@ -141,7 +150,7 @@ def test_config_errors_name_the_argument():
     with pytest.raises(ValueError, match="capacity"):
         M.AUROC(task="binary")
     with pytest.raises(ValueError, match="class_weight"):
-        M.F1Score(**MC, class_weight=(1, 1, 1, 1))
+        M.F1Score(**MC, class_weight=(1, 1, 1, 1), dtype="int32")
     with pytest.raises(ValueError, match="beta"):
         M.F1Score(**MC, beta=2.0)
 

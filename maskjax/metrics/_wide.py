@@ -1,0 +1,137 @@
+"""Wide running sums without 64-bit JAX: float32 double words, and the tag that names a state.
+
+A streaming count that must stay exact past 2**31 elements cannot live in one int32 (it wraps)
+or one float32 (it stops counting at 2**24), and 64-bit types need ``jax_enable_x64``. A
+:class:`Wide` keeps each running sum as two float32 words ``hi + lo`` (the value is their exact
+sum) and adds with Knuth's error-free TwoSum, so:
+
+* integer counts stay exact up to 2**47 (``hi`` is an integer, ``lo`` the integer remainder below
+  ``hi``'s last bit); an int32 increment is split into two exactly representable halves first;
+* weighted sums keep about 44 significant bits (relative error ~1e-13 per addition).
+
+Merging, ``psum`` (an exact gather-and-fold over the axis) and the host accumulator all keep both
+words, so the state stays additive. It costs a few float ops per state entry per update (the
+states are ``[C]``-sized), nothing per element.
+
+:class:`Tagged` wraps a metric's state with the (static) identity of the metric that built it, so
+an update, merge or compute with a state from another metric or configuration raises instead of
+broadcasting silently. It is a pytree node whose auxiliary data is that identity: it survives
+``jit``, ``vmap``, ``scan``, ``psum`` and donation unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Hashable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+__all__ = ["Wide", "Tagged", "is_wide", "widen", "narrow", "wide_add", "wide_merge", "wide_psum"]
+
+
+class Wide(NamedTuple):
+    """A float32 double-word running sum: its value is ``hi + lo`` exactly."""
+
+    hi: jax.Array
+    lo: jax.Array
+
+
+def is_wide(x: Any) -> bool:
+    return isinstance(x, Wide)
+
+
+def _two_sum(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``(s, e)`` with ``s = fl(a + b)`` and ``s + e == a + b`` exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _add_exact(w: Wide, x: jax.Array) -> Wide:
+    s, e = _two_sum(w.hi, x)
+    lo = w.lo + e
+    hi, lo2 = _two_sum(s, lo)       # renormalise: |lo| stays below half an ulp of hi
+    return Wide(hi, lo2)
+
+
+def wide_add(w: Wide, x: Any) -> Wide:
+    """``w + x`` for an increment ``x`` (int or float, broadcast to ``w``'s shape)."""
+    x = jnp.asarray(x)
+    if jnp.issubdtype(x.dtype, jnp.integer) or x.dtype == jnp.bool_:
+        x = x.astype(jnp.int32)
+        low = x & 0xFFFF                               # both halves have <= 16 significant bits:
+        high = (x - low).astype(jnp.float32)           # exact in float32 whatever x is
+        return _add_exact(_add_exact(w, high), low.astype(jnp.float32))
+    return _add_exact(w, x.astype(jnp.float32))
+
+
+def wide_merge(a: Wide, b: Wide) -> Wide:
+    """``a + b`` of two wide sums (associative and commutative up to the last word's rounding)."""
+    return _add_exact(_add_exact(a, b.hi), b.lo)
+
+
+def widen(tree: Any) -> Any:
+    """Zero :class:`Wide` sums shaped like the leaves of ``tree`` (distinct buffers: donatable)."""
+    return jax.tree.map(lambda x: Wide(jnp.zeros(jnp.shape(x), jnp.float32), jnp.zeros(jnp.shape(x), jnp.float32)),
+                        tree)
+
+
+def narrow(tree: Any) -> Any:
+    """Every :class:`Wide` of ``tree`` as one float32 array ``hi + lo`` (other leaves unchanged)."""
+    return jax.tree.map(lambda x: x.hi + x.lo if is_wide(x) else x, tree, is_leaf=is_wide)
+
+
+def _gather(x: jax.Array, axis_name: Any) -> jax.Array:
+    """``[D, ...]``: every device's ``x``, as a psum of zero-padded slots (exact: x + 0 = x, and typed
+    as replicated inside ``shard_map``, which ``lax.all_gather``'s result is not under check_vma)."""
+    size = jax.lax.psum(1, axis_name)
+    slots = jnp.zeros((size,) + jnp.shape(x), x.dtype)
+    idx = jax.lax.axis_index(axis_name)
+    return jax.lax.psum(jax.lax.dynamic_update_index_in_dim(slots, x, idx, 0), axis_name)
+
+
+def wide_psum(w: Wide, axis_name: Any) -> Wide:
+    """Exact cross-device sum: gather both words along the axis, then fold with TwoSum."""
+    hi, lo = _gather(w.hi, axis_name), _gather(w.lo, axis_name)
+    out = Wide(hi[0], lo[0])
+    for i in range(1, hi.shape[0]):
+        out = wide_merge(out, Wide(hi[i], lo[i]))
+    return out
+
+
+@jax.tree_util.register_pytree_node_class
+class Tagged:
+    """A metric state and the static identity of the metric that built it (see the module doc).
+
+    ``key`` is what must match (the builder's ``state_key()``, or the builder itself when it
+    shares no state); ``owner`` is the builder's description, for error messages; ``invalid``
+    counts the kept elements with a NaN score or a bad weight (their result is NaN).
+    """
+
+    __slots__ = ("value", "invalid", "key", "owner")
+
+    def __init__(self, value: Any, key: Hashable, owner: str, invalid: Any = None) -> None:
+        self.value = value
+        self.key = key
+        self.owner = owner
+        # elements with a NaN score / bad weight seen so far (maskjax.metrics._invalid): an int32 sum
+        self.invalid = jnp.zeros((), jnp.int32) if invalid is None else invalid
+
+    def tree_flatten(self) -> tuple[tuple[Any, Any], tuple[Hashable, str]]:
+        return (self.value, self.invalid), (self.key, self.owner)
+
+    @classmethod
+    def tree_unflatten(cls, aux: tuple[Hashable, str], children: Any) -> "Tagged":
+        return cls(children[0], aux[0], aux[1], children[1])
+
+    # Read access to the fields of the state inside (``state["total"]``, ``state.tp``), as before.
+    def __getitem__(self, key: Any) -> Any:
+        return self.value[key]
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in Tagged.__slots__:
+            raise AttributeError(name)
+        return getattr(self.value, name)
+
+    def __repr__(self) -> str:
+        return f"Tagged({self.value!r}, built by {self.owner})"

@@ -1,0 +1,151 @@
+"""Counts a user never sizes (exact wide sums), donation, and states that know who built them."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from maskjax import metrics as M
+from maskjax.metrics._wide import Tagged, Wide, is_wide, narrow
+from tests.metrics.streaming import _cases
+
+CASES = _cases.build_cases()
+IDS = [c[0] for c in CASES]
+
+
+def _exact(state):
+    """Every wide sum as float64 hi + lo: the exact value it holds."""
+    return jax.tree.map(lambda w: np.float64(w.hi) + np.float64(w.lo) if is_wide(w) else np.asarray(w),
+                        state, is_leaf=is_wide)
+
+
+def _prefill(state, value):
+    """A state whose every wide sum holds ``value`` (a float64 integer), split exactly into two words."""
+    hi = np.float32(value)
+    lo = np.float32(value - np.float64(hi))
+    assert np.float64(hi) + np.float64(lo) == value
+    return jax.tree.map(lambda w: Wide(jnp.full(w.hi.shape, hi), jnp.full(w.lo.shape, lo)) if is_wide(w) else w,
+                        state, is_leaf=is_wide)
+
+
+# --------------------------------------------------------------------------- wide counts
+def test_counts_stay_exact_past_2_to_the_31_and_46():
+    # Accuracy with every count already at 2**46 (as if 2**46 elements had been seen), then 8 more
+    # elements, 7 right: int32 would have wrapped long ago, float32 stops counting at 2**24.
+    acc = M.Accuracy(task="multiclass", num_classes=2)
+    start = 2.0**46
+    state = _prefill(acc.init(), start)
+    preds = jnp.array([0, 0, 1, 1, 0, 1, 1, 0])
+    target = jnp.array([0, 0, 1, 1, 0, 1, 1, 1])          # 7 of 8 right; class 1 four times
+    state = acc.update(state, preds, target)
+    exact = _exact(state)
+    # tp: class 0 +3 (positions 0, 1, 4), class 1 +4; target: class 0 +3, class 1 +5
+    np.testing.assert_array_equal(exact.tp, [start + 3, start + 4])
+    np.testing.assert_array_equal(exact.target, [start + 3, start + 5])
+    assert exact.total == start + 8
+
+
+def test_the_wrap_the_issue_measured_is_gone():
+    # 2.2e9 elements at 87.5 % accuracy: int32 counts read -0.90. Prefilled tp / totals, then a batch.
+    acc = M.Accuracy(task="binary")
+    state = acc.init()
+    n = 2**31 + 2**29                                     # 2.68e9 elements seen
+    counts = {"tp": 0.875 * n / 2, "pred": n / 2, "target": n / 2, "total": n, "seen": n}
+    state = Tagged(type(state.value)(**{k: _prefill(getattr(state.value, k), v) for k, v in counts.items()}),
+                   state.key, state.owner)
+    # binary accuracy = (tp + tn) / total, tn = total - target - fp = n/2 - n/16
+    want = (0.875 * n / 2 + (n - n / 2 - (n / 2 - 0.875 * n / 2))) / n
+    np.testing.assert_allclose(float(acc.compute(state)), want, rtol=1e-7)
+    assert float(acc.compute(state)) > 0
+
+
+def test_weighted_sum_of_1e10_unit_weights_is_exact_where_float32_stalls():
+    # A Sum that has seen 1e10 unit values, then 1000 batches of 1000 more: exact with the wide
+    # default; a float32 sum rounds each step (its ulp at 1e10 is 1024).
+    total = M.Sum()
+    narrow32 = M.Sum(dtype="float32")
+    state = _prefill(total.init(), 1e10)
+    s32 = narrow32.update(narrow32.init(), jnp.full((1,), 1e10, jnp.float32))
+    step = jax.jit(total.update)
+    step32 = jax.jit(narrow32.update)
+    ones = jnp.ones((1000,), jnp.float32)
+    for _ in range(1000):
+        state, s32 = step(state, ones), step32(s32, ones)
+    assert _exact(state)["total"] == 1e10 + 1e6
+    assert abs(float(total.compute(state)) - (1e10 + 1e6)) / 1e10 <= 1e-6
+    # float32 rounds every step at 1e10 (ulp 1024): a relative error the wide default avoids
+    assert abs(float(narrow32.compute(s32)) - (1e10 + 1e6)) / 1e10 > 1e-6
+
+
+def test_wide_sums_psum_exactly_across_devices():
+    mean = M.Mean()
+    big = _prefill(mean.init(), 2.0**40)
+
+    def per_device(v):
+        return M.psum_state(mean.update(big, v), "d")
+
+    out = jax.vmap(per_device, axis_name="d")(jnp.ones((4, 3), jnp.float32))
+    first = jax.tree.map(lambda x: x[0], out)
+    assert _exact(first)["weight"] == 4 * 2.0**40 + 12
+
+
+def test_host_accumulator_reads_both_words():
+    s = M.Sum()
+    acc = M.HostAccumulator(s)
+    acc.add(s.update(_prefill(s.init(), 2.0**40), jnp.ones((3,), jnp.float32)))
+    assert float(acc.compute()) == 2.0**40 + 3
+
+
+# --------------------------------------------------------------------------- donation
+@pytest.mark.parametrize("case_id,metric,make", CASES, ids=IDS)
+def test_update_with_a_donated_state(case_id, metric, make):
+    args, kwargs = make(np.random.default_rng(0), 16)
+    update = jax.jit(lambda st, *a, **k: _cases.call_update(metric, st, a, k), donate_argnums=0)
+    donated = update(metric.init(), *args, **kwargs)
+    plain = _cases.call_update(metric, metric.init(), args, kwargs)
+    _cases.assert_states_match(metric, donated, plain, case_id)
+
+
+def test_collection_update_with_a_donated_state():
+    coll = M.Collection(acc=M.Accuracy(task="multiclass", num_classes=3), f1=M.F1Score(task="multiclass", num_classes=3),
+                        loss=M.Mean())
+    p, y = jnp.array([0, 1, 2, 2]), jnp.array([0, 1, 1, 2])
+    update = jax.jit(lambda st, a, b, v: coll.update(st, a, b, loss=v), donate_argnums=0)
+    out = coll.compute(update(coll.init(), p, y, jnp.ones(4)))
+    assert float(out["acc"]) == 0.75
+
+
+# --------------------------------------------------------------------------- mismatched states
+def test_a_state_of_another_configuration_raises_naming_both():
+    three = M.F1Score(task="multiclass", num_classes=3)
+    binary = M.F1Score(task="binary")
+    state3 = three.update(three.init(), jnp.array([0, 1, 2]), jnp.array([0, 1, 1]))
+    for call in (lambda: binary.merge(binary.init(), state3), lambda: binary.compute(state3),
+                 lambda: binary.update(state3, jnp.array([0.2]), jnp.array([1]))):
+        with pytest.raises(ValueError, match="another metric or configuration") as err:
+            call()
+        assert "task='binary'" in str(err.value) and "task='multiclass'" in str(err.value)
+
+
+def test_states_built_with_different_thresholds_are_told_apart():
+    a, b = M.Precision(task="binary", threshold=0.3), M.Precision(task="binary", threshold=0.7)
+    with pytest.raises(ValueError, match="threshold=0.3"):
+        b.compute(a.init())
+
+
+def test_metrics_that_share_a_state_accept_each_others_state():
+    # Accuracy, Precision and F1 of one task count the same statistics: one state serves all.
+    acc, f1 = M.Accuracy(task="multiclass", num_classes=3), M.F1Score(task="multiclass", num_classes=3)
+    state = acc.update(acc.init(), jnp.array([0, 1, 2, 2]), jnp.array([0, 1, 1, 2]))
+    np.testing.assert_allclose(float(f1.compute(state)),
+                               float(M.f1_score(jnp.array([0, 1, 2, 2]), jnp.array([0, 1, 1, 2]),
+                                                task="multiclass", num_classes=3)), rtol=1e-6)
+
+
+def test_the_default_state_reads_like_before():
+    # Field access goes through the tag, and narrow() gives one float32 array per wide sum.
+    mean = M.Mean()
+    state = mean.update(mean.init(), jnp.array([1.0, 3.0]))
+    assert float(narrow(state)["total"]) == 4.0 and is_wide(state["weight"])
