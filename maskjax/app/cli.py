@@ -45,7 +45,7 @@ def _demo(args: argparse.Namespace) -> int:
     import numpy as np
 
     import maskjax
-    from maskjax.app import demo_data as _demo_data, plots as _plots, report as _report
+    from maskjax.app import demo_data as _demo_data, plots as _plots, report as _report, summary as _summary
 
     _enable_compilation_cache()
     data = _demo_data.sequence_batch(seed=args.seed)
@@ -90,17 +90,17 @@ def _demo(args: argparse.Namespace) -> int:
     print("The naive numbers count the padding, which the model 'predicts' perfectly.")
 
     names = [f"class {i}" for i in range(data.num_classes)]
-    summary = _report.summarize(cfg, masked, names)
+    summary = _summary.summarize(cfg, masked, names)
     print()
     print("Per-class report on the real steps (what `maskjax report` prints):")
-    print(_report.format_table(summary))
+    print(_summary.format_table(summary))
     print()
     if args.no_plots:
         print("Plots skipped (--no-plots).")
     elif not _plots.available():
         print(PLOTS_MISSING)
     else:
-        paths = _report.write_plots(cfg, masked, args.out, names)
+        paths = _summary.write_plots(cfg, masked, args.out, names)
         print(f"Plots written to {os.path.abspath(args.out)}:")
         for path in paths.values():
             print(f"  {os.path.basename(path)}")
@@ -164,9 +164,9 @@ def _role_options(entries: Sequence[str] | None, option: str, multi: bool) -> di
 EXACT_MAX_SCORES = 20_000_000  # auto route: exact AUROC / AP when the whole input holds at most this many scores
 
 
-def _partitions(args: argparse.Namespace):
+def _input_parts(args: argparse.Namespace):
     """The input's partitions (one per part file), with row offsets; raises InputError."""
-    from maskjax.app import engines as _engines, readers as _readers, report as _report
+    from maskjax.app import engines as _engines, partitions as _partitions, readers as _readers
 
     try:
         columns = _role_options(args.column, "--column", multi=True)
@@ -194,7 +194,7 @@ def _partitions(args: argparse.Namespace):
         parts["groups"] = parts[group_role]
     col = tuple((r, tuple(c)) for r, c in columns.items())
     key = tuple((r, k[0]) for r, k in keys.items())
-    return [_report.Part(paths=tuple((r, files[i]) for r, files in parts.items()), columns=col, keys=key)
+    return [_partitions.Part(paths=tuple((r, files[i]) for r, files in parts.items()), columns=col, keys=key)
             for i in range(n)]
 
 
@@ -216,7 +216,8 @@ def _report(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from maskjax.app import engines as _engines, plots as _plots, readers as _readers, report as _report
+    from maskjax.app import engines as _engines, partitions as _partitions, plots as _plots, readers as _readers
+    from maskjax.app import report as _report, summary as _summary
 
     _enable_compilation_cache()
     if args.chunk_size < 1:
@@ -229,23 +230,23 @@ def _report(args: argparse.Namespace) -> int:
         return _fail(prog, f"--replicates must be at least 2, got {args.replicates}")
     engine = None
     try:
-        parts = _partitions(args)
+        parts = _input_parts(args)
         # The first chunk of the first part fixes the configuration (classes, dtypes, weights).
-        first_sources = _report.open_sources(parts[0])
-        first = next(_report.lockstep(first_sources, args.chunk_size), None)
+        first_sources = _partitions.open_sources(parts[0])
+        first = next(_partitions.lockstep(first_sources, args.chunk_size), None)
         if first is None:
             raise _readers.InputError("the input files hold no rows")
-        num_classes = _report.check_shapes(args.task, None if args.task == "binary" else args.num_classes, *first[:4])
+        num_classes = _partitions.check_shapes(args.task, None if args.task == "binary" else args.num_classes, *first[:4])
         engine = _engines.make_engine(args.engine, workers=args.workers, scheduler=args.scheduler)
         # A cheap first pass when needed: rows per part (bootstrap row ids, the auto route) and group values.
-        rows = [s.n_rows for s in (_report.open_sources(p)["preds"] for p in parts)] if len(parts) > 1 else \
+        rows = [s.n_rows for s in (_partitions.open_sources(p)["preds"] for p in parts)] if len(parts) > 1 else \
             [first_sources["preds"].n_rows]
         group_names = None
         if args.group_column or (args.ci is not None and None in rows):
-            scans = engine.map(_report.scan_partition, parts)
+            scans = engine.map(_partitions.scan_partition, parts)
             rows = [sc["rows"] for sc in scans]
             if args.group_column:
-                group_names = tuple(sorted({v for sc in scans for v in sc["groups"]}, key=_report._group_order))
+                group_names = tuple(sorted({v for sc in scans for v in sc["groups"]}, key=_partitions.group_order))
                 if not group_names:
                     raise _readers.InputError(f"--group-column {args.group_column}: no values")
         if None not in rows:
@@ -265,27 +266,27 @@ def _report(args: argparse.Namespace) -> int:
                              curve_thresholds=args.curve_thresholds, calibration_bins=args.bins,
                              num_groups=len(group_names) if group_names else 0, ci=args.ci,
                              replicates=args.replicates, seed=args.seed, exact=exact)
-        names = _report.class_names_for(cfg, args.class_names.split(",") if args.class_names else None)
+        names = _summary.class_names_for(cfg, args.class_names.split(",") if args.class_names else None)
         chunk_rows = args.chunk_size
         if None not in rows:
             chunk_rows = max(1, min(args.chunk_size, max(rows)))
-        jobs = [_report.Job(cfg, p, args.chunk_size, chunk_rows, group_names) for p in parts]
+        jobs = [_partitions.Job(cfg, p, args.chunk_size, chunk_rows, group_names) for p in parts]
         if isinstance(engine, _engines.LocalEngine):
             bar = _report._progress(sum(rows) if None not in rows else None,
                                     False if args.no_progress else None)
             try:
-                partial = engine.map_reduce(lambda job: _report.run_partition(job, bar), jobs, _report.combine)
+                partial = engine.map_reduce(lambda job: _partitions.run_partition(job, bar), jobs, _report.combine)
             finally:
                 bar.close()
         else:
-            partial = engine.map_reduce(_report.run_partition, jobs, _report.combine)
+            partial = engine.map_reduce(_partitions.run_partition, jobs, _report.combine)
         values = _report.finish(cfg, partial)
     except _readers.InputError as err:
         return _fail(prog, str(err))
     finally:
         if engine is not None:
             engine.close()
-    summary = _report.summarize(cfg, values, names, group_names=group_names, group_column=args.group_column)
+    summary = _summary.summarize(cfg, values, names, group_names=group_names, group_column=args.group_column)
     summary["engine"] = engine.describe()
     summary["partitions"] = len(parts)
     plots_note = None
@@ -296,11 +297,11 @@ def _report(args: argparse.Namespace) -> int:
         plots_note = PLOTS_MISSING
     else:
         try:
-            summary["plots"] = _report.write_plots(cfg, values, args.out, names, group_names=group_names)
+            summary["plots"] = _summary.write_plots(cfg, values, args.out, names, group_names=group_names)
         except OSError as err:
             return _fail(prog, f"cannot write plots to {args.out}: {err.strerror or err}")
     if args.json:
-        print(_report.to_json(summary))
+        print(_summary.to_json(summary))
         if plots_note:
             print(plots_note, file=sys.stderr)
         return 0
@@ -310,7 +311,7 @@ def _report(args: argparse.Namespace) -> int:
           + (f", {cfg.k} {'labels' if cfg.task == 'multilabel' else 'classes'}" if cfg.task != "binary" else "")
           + f", {summary['rows']} rows in {summary['chunks']} chunk(s) ({inputs}); engine: {summary['engine']}")
     print()
-    print(_report.format_table(summary))
+    print(_summary.format_table(summary))
     print()
     if plots_note:
         print(plots_note)
