@@ -43,7 +43,7 @@ from maskjax import _checks
 from maskjax._reduction import reduce
 from maskjax._safe_divide import safe_divide
 from maskjax.metrics import _invalid
-from maskjax.metrics._wide import Tagged, is_wide, narrow, wide_add, wide_merge, wide_psum, widen
+from maskjax.metrics._wide import Tagged, tag, is_wide, narrow, wide_add, wide_merge, wide_psum, widen
 
 __all__ = ["Metric", "Mean", "Sum", "Collection", "HostAccumulator", "psum_state", "merge_across_processes"]
 
@@ -222,7 +222,7 @@ class Metric:
         if isinstance(state, Tagged):
             state, invalid = state.value, state.invalid if invalid is None else invalid
         key, owner = self._tag()
-        return Tagged(state, key, owner, invalid)
+        return tag(state, key, owner, invalid)
 
     def _open(self, state: State, what: str) -> State:
         """The plain state inside ``state``, after checking it was built by a compatible metric."""
@@ -507,7 +507,8 @@ class Collection(Metric):
 
 def _widen(x: Any) -> np.ndarray:
     if is_wide(x):   # both words, summed in float64: exact for the integers a Wide holds exactly
-        return np.asarray(x.hi, np.float64) + np.asarray(x.lo, np.float64)
+        words = np.asarray(x.words, np.float64)
+        return words[0] + words[1]
     x = np.asarray(x)
     if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
         return x.astype(np.int64)

@@ -15,8 +15,11 @@ states are ``[C]``-sized), nothing per element.
 
 :class:`Tagged` wraps a metric's state with the (static) identity of the metric that built it, so
 an update, merge or compute with a state from another metric or configuration raises instead of
-broadcasting silently. It is a pytree node whose auxiliary data is that identity: it survives
-``jit``, ``vmap``, ``scan``, ``psum`` and donation unchanged.
+broadcasting silently. The identity is the state's named-tuple *type* (one cached subclass per
+metric configuration), which JAX flattens natively: it survives ``jit``, ``vmap``, ``scan``,
+``psum`` and donation unchanged, and costs nothing per call. Measured on W6 (C=10, 2-core CPU):
+a Python-registered pytree node and separate hi / lo leaves made a jitted update 1.3-1.8x slower
+than the int32 route; one ``[2, ...]`` leaf per sum and a named-tuple tag remove that.
 """
 
 from __future__ import annotations
@@ -26,14 +29,29 @@ from typing import Any, Hashable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-__all__ = ["Wide", "Tagged", "is_wide", "widen", "narrow", "wide_add", "wide_merge", "wide_psum"]
+__all__ = ["Wide", "Tagged", "tag", "is_wide", "widen", "narrow", "wide_add", "wide_merge", "wide_psum"]
 
 
 class Wide(NamedTuple):
-    """A float32 double-word running sum: its value is ``hi + lo`` exactly."""
+    """A float32 double-word running sum: ``words[0] + words[1]`` (``hi + lo``), exactly.
 
-    hi: jax.Array
-    lo: jax.Array
+    Both words live in one ``[2, *shape]`` array: one pytree leaf, so a wide state dispatches
+    as fast as a narrow one (each leaf costs time in every jitted call).
+    """
+
+    words: jax.Array
+
+    @classmethod
+    def pair(cls, hi: Any, lo: Any) -> "Wide":
+        return cls(jnp.stack([jnp.asarray(hi, jnp.float32), jnp.asarray(lo, jnp.float32)]))
+
+    @property
+    def hi(self) -> jax.Array:
+        return self.words[0]
+
+    @property
+    def lo(self) -> jax.Array:
+        return self.words[1]
 
 
 def is_wide(x: Any) -> bool:
@@ -51,7 +69,7 @@ def _add_exact(w: Wide, x: jax.Array) -> Wide:
     s, e = _two_sum(w.hi, x)
     lo = w.lo + e
     hi, lo2 = _two_sum(s, lo)       # renormalise: |lo| stays below half an ulp of hi
-    return Wide(hi, lo2)
+    return Wide(jnp.stack([hi, lo2]))
 
 
 def wide_add(w: Wide, x: Any) -> Wide:
@@ -72,8 +90,7 @@ def wide_merge(a: Wide, b: Wide) -> Wide:
 
 def widen(tree: Any) -> Any:
     """Zero :class:`Wide` sums shaped like the leaves of ``tree`` (distinct buffers: donatable)."""
-    return jax.tree.map(lambda x: Wide(jnp.zeros(jnp.shape(x), jnp.float32), jnp.zeros(jnp.shape(x), jnp.float32)),
-                        tree)
+    return jax.tree.map(lambda x: Wide(jnp.zeros((2,) + jnp.shape(x), jnp.float32)), tree)
 
 
 def narrow(tree: Any) -> Any:
@@ -92,46 +109,51 @@ def _gather(x: jax.Array, axis_name: Any) -> jax.Array:
 
 def wide_psum(w: Wide, axis_name: Any) -> Wide:
     """Exact cross-device sum: gather both words along the axis, then fold with TwoSum."""
-    hi, lo = _gather(w.hi, axis_name), _gather(w.lo, axis_name)
-    out = Wide(hi[0], lo[0])
-    for i in range(1, hi.shape[0]):
-        out = wide_merge(out, Wide(hi[i], lo[i]))
+    words = _gather(w.words, axis_name)          # [D, 2, ...]
+    out = Wide(words[0])
+    for i in range(1, words.shape[0]):
+        out = wide_merge(out, Wide(words[i]))
     return out
 
 
-@jax.tree_util.register_pytree_node_class
-class Tagged:
+class Tagged(NamedTuple):
     """A metric state and the static identity of the metric that built it (see the module doc).
 
-    ``key`` is what must match (the builder's ``state_key()``, or the builder itself when it
-    shares no state); ``owner`` is the builder's description, for error messages; ``invalid``
-    counts the kept elements with a NaN score or a bad weight (their result is NaN).
+    Each identity gets its own subclass (:func:`tag`), whose class attributes ``key`` (what must
+    match: the builder's ``state_key()``, or the builder itself when it shares no state) and
+    ``owner`` (the builder's description, for error messages) are static pytree data: JAX handles
+    named tuples natively, so a tagged state costs no Python work per jitted call. ``invalid``
+    counts the kept elements with a NaN score or a bad weight seen so far (their result is NaN).
     """
 
-    __slots__ = ("value", "invalid", "key", "owner")
+    value: Any
+    invalid: Any
 
-    def __init__(self, value: Any, key: Hashable, owner: str, invalid: Any = None) -> None:
-        self.value = value
-        self.key = key
-        self.owner = owner
-        # elements with a NaN score / bad weight seen so far (maskjax.metrics._invalid): an int32 sum
-        self.invalid = jnp.zeros((), jnp.int32) if invalid is None else invalid
-
-    def tree_flatten(self) -> tuple[tuple[Any, Any], tuple[Hashable, str]]:
-        return (self.value, self.invalid), (self.key, self.owner)
-
-    @classmethod
-    def tree_unflatten(cls, aux: tuple[Hashable, str], children: Any) -> "Tagged":
-        return cls(children[0], aux[0], aux[1], children[1])
+    key = None     # class attributes (not fields), set per subclass by tag()
+    owner = ""
 
     # Read access to the fields of the state inside (``state["total"]``, ``state.tp``), as before.
-    def __getitem__(self, key: Any) -> Any:
+    def __getitem__(self, key: Any) -> Any:   # type: ignore[override]
+        if isinstance(key, (int, slice)):
+            return tuple.__getitem__(self, key)
         return self.value[key]
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name in Tagged.__slots__:
+        if name.startswith("_"):
             raise AttributeError(name)
         return getattr(self.value, name)
 
     def __repr__(self) -> str:
         return f"Tagged({self.value!r}, built by {self.owner})"
+
+
+_TAG_TYPES: dict[Hashable, type] = {}
+
+
+def tag(value: Any, key: Hashable, owner: str, invalid: Any = None) -> Tagged:
+    """``value`` tagged with ``key`` / ``owner`` (one :class:`Tagged` subclass per key, cached)."""
+    cls = _TAG_TYPES.get((key, owner))
+    if cls is None:
+        cls = type("Tagged", (Tagged,), {"key": key, "owner": owner, "__slots__": ()})
+        _TAG_TYPES[(key, owner)] = cls
+    return cls(value, jnp.zeros((), jnp.int32) if invalid is None else invalid)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from maskjax import metrics as M
-from maskjax.metrics._wide import Tagged, Wide, is_wide, narrow
+from maskjax.metrics._wide import Wide, is_wide, narrow, tag
 from tests.metrics.streaming import _cases
 
 CASES = _cases.build_cases()
@@ -26,7 +26,7 @@ def _prefill(state, value):
     hi = np.float32(value)
     lo = np.float32(value - np.float64(hi))
     assert np.float64(hi) + np.float64(lo) == value
-    return jax.tree.map(lambda w: Wide(jnp.full(w.hi.shape, hi), jnp.full(w.lo.shape, lo)) if is_wide(w) else w,
+    return jax.tree.map(lambda w: Wide.pair(jnp.full(w.hi.shape, hi), jnp.full(w.lo.shape, lo)) if is_wide(w) else w,
                         state, is_leaf=is_wide)
 
 
@@ -53,8 +53,8 @@ def test_the_wrap_the_issue_measured_is_gone():
     state = acc.init()
     n = 2**31 + 2**29                                     # 2.68e9 elements seen
     counts = {"tp": 0.875 * n / 2, "pred": n / 2, "target": n / 2, "total": n, "seen": n}
-    state = Tagged(type(state.value)(**{k: _prefill(getattr(state.value, k), v) for k, v in counts.items()}),
-                   state.key, state.owner)
+    state = tag(type(state.value)(**{k: _prefill(getattr(state.value, k), v) for k, v in counts.items()}),
+                state.key, state.owner)
     # binary accuracy = (tp + tn) / total, tn = total - target - fp = n/2 - n/16
     want = (0.875 * n / 2 + (n - n / 2 - (n / 2 - 0.875 * n / 2))) / n
     np.testing.assert_allclose(float(acc.compute(state)), want, rtol=1e-7)
