@@ -54,6 +54,10 @@ from maskjax.metrics.curves._precision_recall_curve import AveragePrecision
 from maskjax.metrics.curves._roc import ROC
 from maskjax.metrics.curves._precision_recall_curve import PRCurve
 from maskjax.metrics.curves._calibration import CalibrationError
+from maskjax.metrics.curves._equal_error_rate import equal_error_rate
+from maskjax.metrics.curves._equal_error_rate import EqualErrorRate
+from maskjax.metrics._generalized_dice import generalized_dice_score
+from maskjax.metrics._generalized_dice import GeneralizedDiceScore
 from maskjax.metrics._streaming import Metric
 from maskjax.metrics._streaming import Mean
 from maskjax.metrics._streaming import Sum
@@ -112,6 +116,10 @@ __all__ = [
     "ROC",
     "PRCurve",
     "CalibrationError",
+    "equal_error_rate",
+    "EqualErrorRate",
+    "generalized_dice_score",
+    "GeneralizedDiceScore",
     "Metric",
     "Mean",
     "Sum",

@@ -13,7 +13,7 @@ The functions, their streaming classes and their maths in one place:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -22,7 +22,7 @@ from maskjax import _checks
 from maskjax._safe_divide import safe_divide
 from maskjax.metrics import _format
 from maskjax.metrics._confusion import (ConfusionMetric, Counts, RatioMetric, StateSpec, average_scores,
-                                        include_classes, jit_compute, _cells)
+                                        include_classes, jit_compute, ratio_compute, _cells)
 from maskjax.metrics._docs import doc, ratio_doc
 from maskjax.metrics._format import Formatted
 from maskjax.metrics._streaming import State
@@ -79,9 +79,15 @@ class ExactMatchState(StateSpec):
         return exact_match_update(fmt, task=self.task)
 
 
+def _adjust_for_chance(score: jax.Array, n_classes: jax.Array) -> jax.Array:
+    """scikit-learn ``adjusted=True``: ``(score − 1/n) / (1 − 1/n)``, n = classes with support."""
+    chance = 1.0 / n_classes.astype(jnp.float32)
+    return (score - chance) / (1.0 - chance)
+
+
 def balanced_accuracy_compute(counts: Counts, *, task: str, average: Any = "macro",
                               zero_division: Any = 0.0, absent_classes: str = "auto",
-                              ignore_index: int | None = None) -> jax.Array:
+                              ignore_index: int | None = None, adjusted: bool = False) -> jax.Array:
     """Mean recall over the classes present in the targets (scikit-learn).
 
     Multiclass: per-class recall, classes with zero (weighted) support dropped.
@@ -95,14 +101,18 @@ def balanced_accuracy_compute(counts: Counts, *, task: str, average: Any = "macr
         include = jnp.ones(rec.shape, bool)
         if ignore_index is not None and 0 <= ignore_index < rec.shape[0]:
             include = include.at[ignore_index].set(False)
-        return average_scores(rec, include, counts.target, "macro", zero_division)
+        score = average_scores(rec, include, counts.target, "macro", zero_division)
+        if adjusted:
+            score = _adjust_for_chance(score, jnp.sum(include & ~jnp.isnan(rec)))
+        return score
     tpr = safe_divide(tp, tp + fn, nan)
     tnr = safe_divide(tn, tn + fp, nan)
     both = jnp.stack([tpr, tnr])
     ok = ~jnp.isnan(both)
     per_label = safe_divide(jnp.sum(jnp.where(ok, both, 0.0), 0), jnp.sum(ok, 0), nan)
     if task == "binary":
-        return jnp.where(jnp.isnan(per_label[0]), jnp.asarray(zero_division, jnp.float32), per_label[0])
+        score = jnp.where(jnp.isnan(per_label[0]), jnp.asarray(zero_division, jnp.float32), per_label[0])
+        return _adjust_for_chance(score, jnp.sum(ok[:, 0])) if adjusted else score
     if average is None:
         return jnp.where(jnp.isnan(per_label), jnp.asarray(zero_division, jnp.float32), per_label)
     if average == "micro":
@@ -114,7 +124,7 @@ def balanced_accuracy_compute(counts: Counts, *, task: str, average: Any = "macr
 
 
 balanced_accuracy_compute = jit_compute(balanced_accuracy_compute,
-                                        ("task", "average", "absent_classes", "ignore_index"))
+                                        ("task", "average", "absent_classes", "ignore_index", "adjusted"))
 
 
 # --------------------------------------------------------------------------- #
@@ -148,10 +158,32 @@ ratio_doc(Accuracy, "Streaming accuracy (multiclass micro = scikit-learn ``accur
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class _TopKAccuracy(Accuracy):
+    """:func:`top_k_accuracy`: the top-k state even for k = 1 (scikit-learn's tie order, not arg-max)."""
+
+    _always_top_k: ClassVar[bool] = True
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class HammingDistance(RatioMetric):
     average: Any = "micro"
     formula = staticmethod(hamming_formula)
     multiclass_formula = staticmethod(miss_rate_formula)   # 1 − accuracy per class
+
+    def _ratio(self, counts: Counts, *, average: Any, absent_classes: str, ignore_index: Any) -> jax.Array:
+        if self.task != "multiclass" or average == "micro":
+            return super()._ratio(counts, average=average, absent_classes=absent_classes,
+                                  ignore_index=ignore_index)
+        # Per class 1 − accuracy = 1 − tp / (tp + fn), the accuracy's 0/0 taking zero_division: a
+        # class absent from the targets scores 1 − zero_division (torchmetrics: 1), not 0.
+        acc = ratio_compute(counts, recall_formula, task=self.task, average=None,
+                            zero_division=self.zero_division)
+        scores = 1.0 - acc
+        if average is None:
+            return scores
+        include = include_classes(counts.seen, task=self.task, absent_classes=absent_classes,
+                                  ignore_index=ignore_index)
+        return average_scores(scores, include, counts.target, average, self.zero_division)
 
 
 ratio_doc(HammingDistance, "Streaming Hamming distance: the fraction of wrong labels.", "hamming_distance",
@@ -191,11 +223,18 @@ class BalancedAccuracy(ConfusionMetric):
     average: Any = "macro"
     zero_division: Any = 0.0
     absent_classes: str = "auto"
+    adjusted: bool = False
+
+    def _check_config(self) -> None:
+        _checks.check_bool(self.adjusted, "adjusted")
+        if self.adjusted and self.task == "multilabel":
+            raise ValueError("`adjusted=True` (scikit-learn) is defined for task='binary' / 'multiclass'.")
 
     def compute(self, state: State) -> jax.Array:
         return balanced_accuracy_compute(state, task=self.task, average=self.average,
                                             zero_division=self.zero_division,
-                                            absent_classes=self.absent_classes, ignore_index=self.ignore_index)
+                                            absent_classes=self.absent_classes, ignore_index=self.ignore_index,
+                                            adjusted=self.adjusted)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -241,7 +280,8 @@ def accuracy(preds: Any, targets: Any, *, task: str, num_classes: int | None = N
              top_k: int = 1, average: str | None = "micro", absent_classes: str = "auto",
              mask: Any = None, sample_weight: Any = None, class_weight: Any = None,
              ignore_index: int | None = None, zero_division: float = 0.0,
-             validate: bool = False) -> jax.Array:
+             axis: int | None = None, pos_label: int | None = None, multidim_average: str = "global", labels: Any = None,
+        validate: bool = False) -> jax.Array:
     r"""Weighted fraction of correct predictions.
 
     * binary: :math:`(tp + tn) / \sum w` (Keras ``BinaryAccuracy``).
@@ -270,16 +310,13 @@ def accuracy(preds: Any, targets: Any, *, task: str, num_classes: int | None = N
       >>> round(float(accuracy(d, same, task="binary", threshold=0.5, lower_is_positive=True)), 4)
       0.6
     """
-    if top_k != 1:
-        return top_k_accuracy(preds, targets, task=task, num_classes=num_classes, top_k=top_k,
-                              average=average, absent_classes=absent_classes, mask=mask,
-                              sample_weight=sample_weight, class_weight=class_weight,
-                              ignore_index=ignore_index, zero_division=zero_division, validate=validate)
     return Accuracy.one_shot(preds, targets, task=task, num_classes=num_classes, threshold=threshold,
-                             from_logits=from_logits, lower_is_positive=lower_is_positive,
+                             from_logits=from_logits, lower_is_positive=lower_is_positive, top_k=top_k,
                              average=average, absent_classes=absent_classes, mask=mask,
                              sample_weight=sample_weight, class_weight=class_weight,
-                             ignore_index=ignore_index, zero_division=zero_division, validate=validate)
+                             ignore_index=ignore_index, zero_division=zero_division, axis=axis,
+                             pos_label=pos_label, multidim_average=multidim_average, labels=labels,
+                             validate=validate)
 
 
 @doc()
@@ -287,13 +324,14 @@ def balanced_accuracy(preds: Any, targets: Any, *, task: str, num_classes: int |
                       threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
                       average: str | None = "macro", mask: Any = None, sample_weight: Any = None,
                       class_weight: Any = None, ignore_index: int | None = None,
-                      zero_division: float = 0.0, validate: bool = False) -> jax.Array:
+                      zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None, adjusted: bool = False,
+        validate: bool = False) -> jax.Array:
     r"""Balanced accuracy: mean recall over the classes that occur in the targets.
 
     Multiclass: :math:`\frac{1}{|K'|}\sum_{k \in K'} tp_k / (tp_k + fn_k)` over
     classes with non-zero (weighted) support; binary: mean of TPR and TNR
     (each only if its class occurs). Matches scikit-learn
-    ``balanced_accuracy_score`` (``adjusted=False``). Multilabel: the binary
+    ``balanced_accuracy_score`` (and its ``adjusted=True``). Multilabel: the binary
     value per label, averaged with ``average`` (macro over all labels).
 
     Args:
@@ -301,6 +339,9 @@ def balanced_accuracy(preds: Any, targets: Any, *, task: str, num_classes: int |
       average: multilabel only: ``"macro"``, ``"weighted"``, ``"micro"``
         (pooled) or ``None``.
       zero_division: value when no class occurs (all masked).
+      adjusted: chance-corrected, scikit-learn ``adjusted=True``:
+        :math:`(s - 1/n) / (1 - 1/n)` with n the classes that occur
+        (binary / multiclass).
 
     Returns:
       Scalar (``[L]`` for multilabel ``average=None``).
@@ -318,7 +359,8 @@ def balanced_accuracy(preds: Any, targets: Any, *, task: str, num_classes: int |
                                      lower_is_positive=lower_is_positive, average=average, mask=mask,
                                      sample_weight=sample_weight, class_weight=class_weight,
                                      ignore_index=ignore_index, zero_division=zero_division,
-                                     validate=validate)
+                                     axis=axis, pos_label=pos_label, adjusted=adjusted,
+        validate=validate)
 
 
 @doc()
@@ -327,7 +369,8 @@ def hamming_distance(preds: Any, targets: Any, *, task: str, num_classes: int | 
                      average: str | None = "micro", absent_classes: str = "auto", mask: Any = None,
                      sample_weight: Any = None, class_weight: Any = None,
                      ignore_index: int | None = None, zero_division: float = 0.0,
-                     validate: bool = False) -> jax.Array:
+                     axis: int | None = None, pos_label: int | None = None, multidim_average: str = "global", labels: Any = None,
+        validate: bool = False) -> jax.Array:
     r"""Hamming distance: the weighted fraction of wrong elements, ``1 − accuracy``.
 
     Multilabel: :math:`(fp + fn) / total` per label, ``"micro"`` over all
@@ -354,14 +397,16 @@ def hamming_distance(preds: Any, targets: Any, *, task: str, num_classes: int | 
                                     absent_classes=absent_classes, mask=mask,
                                     sample_weight=sample_weight, class_weight=class_weight,
                                     ignore_index=ignore_index, zero_division=zero_division,
-                                    validate=validate)
+                                    axis=axis, pos_label=pos_label, multidim_average=multidim_average, labels=labels,
+        validate=validate)
 
 
 @doc()
 def exact_match(preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
                 threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
                 mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None,
-                zero_division: float = 0.0, validate: bool = False) -> jax.Array:
+                zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None,
+        validate: bool = False) -> jax.Array:
     r"""Subset accuracy: the weighted fraction of samples with *every* kept element right.
 
     Multilabel: a sample is an ``[L]`` row (scikit-learn ``accuracy_score`` on
@@ -388,22 +433,26 @@ def exact_match(preds: Any, targets: Any, *, task: str, num_classes: int | None 
     return ExactMatch.one_shot(preds, targets, task=task, num_classes=num_classes, threshold=threshold,
                                from_logits=from_logits, lower_is_positive=lower_is_positive, mask=mask,
                                sample_weight=sample_weight, ignore_index=ignore_index,
-                               zero_division=zero_division, validate=validate)
+                               zero_division=zero_division, axis=axis, pos_label=pos_label,
+        validate=validate)
 
 
 def top_k_accuracy(preds: Any, targets: Any, *, top_k: int, num_classes: int,
                    task: str = "multiclass", average: str | None = "micro",
                    absent_classes: str = "auto", mask: Any = None, sample_weight: Any = None,
                    class_weight: Any = None, ignore_index: int | None = None,
-                   zero_division: float = 0.0, validate: bool = False) -> jax.Array:
+                   zero_division: float = 0.0, validate: bool = False,
+                   axis: int | None = None) -> jax.Array:
     r"""Top-k accuracy: the target is among the ``top_k`` highest scores.
 
-    A target t is a hit iff :math:`\#\{j: s_j > s_t\} + \#\{j < t: s_j = s_t\} < k`
+    A target t is a hit iff :math:`\#\{j: s_j > s_t\} + \#\{j > t: s_j = s_t\} < k`
     (a fused compare-and-count, no sort, no one-hot). ``"micro"`` matches
     scikit-learn ``top_k_accuracy_score`` and torchmetrics
     ``multiclass_accuracy(top_k=k)``; ``"macro"`` is the mean per-class hit
-    rate over the classes present in the targets (torchmetrics). Ties go to
-    the lower class index (as ``argmax``; scikit-learn favours the higher one).
+    rate over the classes present in the targets (torchmetrics). Tied scores
+    rank the higher class index first, as scikit-learn (a stable ascending
+    sort, reversed), also for ``top_k=1`` (where ``accuracy``'s arg-max takes
+    the lowest index).
 
     Args:
       preds: float scores ``[*S, C]``.
@@ -420,6 +469,7 @@ def top_k_accuracy(preds: Any, targets: Any, *, top_k: int, num_classes: int,
       ignore_index: target value that counts nowhere.
       zero_division: value of a 0/0 (0, 1 or nan).
       validate: eager range check of the targets.
+      axis: the class axis of ``preds`` (default last; ``1`` for torch's ``[N, C, d...]``).
 
     Returns:
       Scalar, or ``[C]`` for ``average=None``.
@@ -440,12 +490,7 @@ def top_k_accuracy(preds: Any, targets: Any, *, top_k: int, num_classes: int,
     if not _checks.is_floating(preds_arr):
         raise TypeError("top_k_accuracy needs float scores [..., C] as `preds`, got dtype "
                         f"{preds_arr.dtype}.")
-    if k == 1:
-        return accuracy(preds_arr, targets, task=task, num_classes=num_classes, average=average,
-                        absent_classes=absent_classes, mask=mask, sample_weight=sample_weight,
-                        class_weight=class_weight, ignore_index=ignore_index,
-                        zero_division=zero_division, validate=validate)
-    return Accuracy.one_shot(preds_arr, targets, top_k=k, task=task, num_classes=num_classes, average=average,
+    return _TopKAccuracy.one_shot(preds_arr, targets, top_k=k, task=task, num_classes=num_classes, average=average,
                              absent_classes=absent_classes, mask=mask, sample_weight=sample_weight,
                              class_weight=class_weight, ignore_index=ignore_index,
-                             zero_division=zero_division, validate=validate)
+                             zero_division=zero_division, validate=validate, axis=axis)

@@ -20,7 +20,8 @@ from maskjax.metrics._confusion import (ConfusionMetric, Counts, CountsState, St
                                         _cells)
 from maskjax.metrics._docs import doc
 from maskjax.metrics._streaming import State
-from maskjax.metrics._confusion import ConfmatState
+from maskjax.metrics._confusion import ConfmatState, check_labels, take_labels
+from maskjax.metrics._stat_scores import counts_confmat
 
 __all__ = ["matthews_corrcoef", "cohen_kappa", "MatthewsCorrCoef", "CohenKappa"]
 
@@ -191,16 +192,24 @@ class CohenKappa(ConfusionMetric):
 
     weights: str | None = None
     zero_division: Any = math.nan
+    labels: Any = None
 
     def _check_config(self) -> None:
         _checks.check_choice(self.weights, "weights", (None, "linear", "quadratic"))
+        if self.labels is not None and self.task == "multilabel":
+            raise ValueError("cohen_kappa supports task='binary' or 'multiclass', got 'multilabel'.")
+        object.__setattr__(self, "labels", check_labels(self.labels, "multiclass"))
 
     def state_spec(self) -> StateSpec:
-        if self.task == "multiclass" and self.weights is not None:
+        if self.task == "multiclass" and (self.weights is not None or self.labels is not None):
             return ConfmatState(*self._spec_args())
         return CountsState(*self._spec_args())
 
     def compute(self, state: Any) -> jax.Array:
+        if self.labels is not None:   # scikit-learn labels=: the sub-matrix of those classes, in order
+            cm = state if self.task == "multiclass" else counts_confmat(state)[0]
+            cm = take_labels(take_labels(cm, self.labels, axis=0), self.labels, axis=1)
+            return kappa_confmat_compute(cm, weights=self.weights, zero_division=self.zero_division)
         if isinstance(self.state_spec(), ConfmatState):
             return kappa_confmat_compute(state, weights=self.weights, zero_division=self.zero_division)
         return kappa_compute(state, task=self.task, zero_division=self.zero_division)
@@ -214,7 +223,8 @@ def matthews_corrcoef(preds: Any, targets: Any, *, task: str, num_classes: int |
                       threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
                       mask: Any = None, sample_weight: Any = None, class_weight: Any = None,
                       ignore_index: int | None = None, zero_division: float = 0.0,
-                      validate: bool = False) -> jax.Array:
+                      axis: int | None = None, pos_label: int | None = None,
+        validate: bool = False) -> jax.Array:
     r"""Matthews correlation coefficient (multiclass R_K statistic).
 
     .. math:: \frac{c\,s - \sum_k t_k p_k}{\sqrt{(s^2 - \sum_k p_k^2)(s^2 - \sum_k t_k^2)}}
@@ -244,7 +254,8 @@ def matthews_corrcoef(preds: Any, targets: Any, *, task: str, num_classes: int |
                                      lower_is_positive=lower_is_positive, mask=mask,
                                      sample_weight=sample_weight, class_weight=class_weight,
                                      ignore_index=ignore_index, zero_division=zero_division,
-                                     validate=validate)
+                                     axis=axis, pos_label=pos_label,
+        validate=validate)
 
 
 @doc()
@@ -252,7 +263,8 @@ def cohen_kappa(preds: Any, targets: Any, *, task: str, num_classes: int | None 
                 threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
                 weights: str | None = None, mask: Any = None, sample_weight: Any = None,
                 class_weight: Any = None, ignore_index: int | None = None,
-                zero_division: float = math.nan, validate: bool = False) -> jax.Array:
+                zero_division: float = math.nan, axis: int | None = None, pos_label: int | None = None, labels: Any = None,
+        validate: bool = False) -> jax.Array:
     r"""Cohen's kappa, agreement corrected for chance.
 
     .. math:: \kappa = 1 - \frac{\sum_{ij} W_{ij} C_{ij}}{\sum_{ij} W_{ij} E_{ij}},
@@ -268,6 +280,8 @@ def cohen_kappa(preds: Any, targets: Any, *, task: str, num_classes: int | None 
       weights: ``None``, ``"linear"`` or ``"quadratic"``.
       zero_division: value when kappa is undefined (nothing kept, or chance
         agreement 1); default nan = scikit-learn's ``replace_undefined_by``.
+      labels: scikit-learn ``labels=``: kappa of the confusion sub-matrix of
+        these classes (weights by position in the list).
 
     Returns:
       Scalar.
@@ -287,4 +301,5 @@ def cohen_kappa(preds: Any, targets: Any, *, task: str, num_classes: int | None 
                                from_logits=from_logits, lower_is_positive=lower_is_positive,
                                weights=weights, mask=mask, sample_weight=sample_weight,
                                class_weight=class_weight, ignore_index=ignore_index,
-                               zero_division=zero_division, validate=validate)
+                               zero_division=zero_division, axis=axis, pos_label=pos_label, labels=labels,
+        validate=validate)

@@ -55,7 +55,7 @@ from jax import lax
 
 from maskjax import _checks, _weighting
 from maskjax._safe_divide import safe_divide
-from maskjax.metrics import _format
+from maskjax.metrics import _format, _invalid
 from maskjax.metrics._format import Formatted, format_inputs, include_classes
 from maskjax.metrics._streaming import Metric, State, add_into, check_accumulator_dtype
 
@@ -91,9 +91,9 @@ def merge(a: Any, b: Any) -> Any:
 def counts_init(task: str, num_classes: int | None, dtype: Any = jnp.float32) -> Counts:
     """Zero :class:`Counts` for ``task`` (``num_classes`` = L for multi-label)."""
     k = 1 if task == "binary" else num_classes
-    z = jnp.zeros((k,), dtype)
-    total = jnp.zeros((), dtype) if task == "multiclass" else z
-    return Counts(z, z, z, total, z)
+    z = lambda: jnp.zeros((k,), dtype)  # noqa: E731  (distinct buffers: a state can be donated)
+    total = jnp.zeros((), dtype) if task == "multiclass" else z()
+    return Counts(z(), z(), z(), total, z())
 
 
 _JOINT_MAX_BINS = 1 << 20  # unweighted multiclass counts via a C x C bincount up to C = 1024
@@ -251,8 +251,7 @@ def confmat_update(fmt: Formatted, *, num_classes: int) -> jax.Array:
 
 
 def samples_init(dtype: Any = jnp.float32) -> SamplesState:
-    z = jnp.zeros((), dtype)
-    return SamplesState(z, z, z, z)
+    return SamplesState(*(jnp.zeros((), dtype) for _ in range(4)))   # distinct buffers (donation)
 
 
 def _sample_weight(sw: jax.Array | None, sample_shape: tuple[int, ...]) -> jax.Array:
@@ -386,6 +385,9 @@ class StateSpec:
     ignore_index: int | None = None
     from_logits: bool = False
     lower_is_positive: bool = False
+    axis: int | None = None
+    pos_label: int | None = None
+    samplewise: bool = False
 
     def init(self, dtype: str) -> State:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -399,8 +401,26 @@ class StateSpec:
                             threshold=threshold, from_logits=self.from_logits,
                             lower_is_positive=self.lower_is_positive, mask=mask,
                             sample_weight=sample_weight, class_weight=class_weight,
-                            ignore_index=self.ignore_index)
+                            ignore_index=self.ignore_index, axis=self.axis, pos_label=self.pos_label)
+        if self.samplewise:
+            return samplewise_increment(self, fmt)
         return self.increment(fmt)
+
+
+def samplewise_increment(spec: StateSpec, fmt: Formatted) -> State:
+    """``multidim_average="samplewise"``: the spec's increment of each sample along the leading axis.
+
+    The state gets a leading ``[N]`` axis (torchmetrics' samplewise stat scores); per-sample weights
+    and class weights are already folded into ``fmt.weight``.
+    """
+    if fmt.preds.ndim < 1 or (spec.task == "multilabel" and fmt.preds.ndim < 2):
+        raise ValueError("multidim_average='samplewise' needs a leading sample axis [N, ...] in `preds`, got "
+                         f"element shape {tuple(fmt.preds.shape)}.")
+
+    def one(p, t, w, k, s):
+        return spec.increment(Formatted(p, t, w, k, None, None, s))
+
+    return jax.vmap(one)(fmt.preds, fmt.targets, fmt.weight, fmt.keep, fmt.scores)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -493,8 +513,13 @@ class ConfusionMetric(Metric):
     class_weight: Any = None
     dtype: str | None = None
     validate: bool = False
+    axis: int | None = None
+    pos_label: int | None = None
+    multidim_average: str = "global"
+    capacity: int | None = None
 
     _averages: ClassVar[tuple[Any, ...]] = _format.AVERAGES
+    _samplewise_ok: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         checked = _format.check_args(self.task, num_classes=self.num_classes,
@@ -506,9 +531,9 @@ class ConfusionMetric(Metric):
         for flag in ("from_logits", "lower_is_positive", "validate"):
             _checks.check_bool(getattr(self, flag), flag)
         dt = check_accumulator_dtype(self.dtype)
-        if self.class_weight is not None and (dt is None or dt.startswith("int")):
-            raise ValueError("`class_weight` makes the counts weighted: pass dtype='float32' "
-                             "(or 'float64' with x64).")
+        if self.class_weight is not None and dt is not None and dt.startswith("int"):
+            raise ValueError(f"`class_weight` makes the counts weighted, but dtype={dt!r} keeps integer "
+                             "counts: use dtype=None (the default) or 'float32'.")
         object.__setattr__(self, "dtype", dt)
         names = {f.name for f in dataclasses.fields(self)}
         if "average" in names:
@@ -517,6 +542,20 @@ class ConfusionMetric(Metric):
             object.__setattr__(self, "zero_division", static_zero_division(self.zero_division))
         if "absent_classes" in names:
             _format.check_absent_classes(self.absent_classes)
+        object.__setattr__(self, "axis", _format.check_axis(self.axis))
+        if self.pos_label is not None:
+            if self.task != "binary":
+                raise ValueError(f"`pos_label` is for task='binary' (hard labels), got task={self.task!r}.")
+            object.__setattr__(self, "pos_label", _checks.check_static_int(self.pos_label, "pos_label"))
+        _checks.check_choice(self.multidim_average, "multidim_average", ("global", "samplewise"))
+        if self.multidim_average == "samplewise" and not self._samplewise_ok:
+            raise ValueError(f"{type(self).__name__} does not support multidim_average='samplewise'.")
+        if self.multidim_average == "samplewise" and getattr(self, "average", None) == "samples":
+            raise ValueError("multidim_average='samplewise' cannot be combined with average='samples'.")
+        if self.capacity is not None:
+            if self.multidim_average != "samplewise":
+                raise ValueError("`capacity` (samples held by a streaming state) needs multidim_average='samplewise'.")
+            object.__setattr__(self, "capacity", _checks.check_static_int(self.capacity, "capacity", minimum=1))
         self._check_config()
 
     def _check_config(self) -> None:
@@ -528,9 +567,31 @@ class ConfusionMetric(Metric):
         return CountsState(*self._spec_args())
 
     def _spec_args(self) -> tuple:
+        extra = (self.axis, self.pos_label, self.multidim_average == "samplewise")
         if self.task == "multiclass":  # arg-max: from_logits and lower_is_positive do not change counts
-            return (self.task, self.num_classes, self.ignore_index, False, False)
-        return (self.task, self.num_classes, self.ignore_index, self.from_logits, self.lower_is_positive)
+            return (self.task, self.num_classes, self.ignore_index, False, False) + extra
+        return (self.task, self.num_classes, self.ignore_index, self.from_logits, self.lower_is_positive) + extra
+
+    @property
+    def _samplewise(self) -> bool:
+        return self.multidim_average == "samplewise"
+
+    def _wide(self) -> bool:
+        return super()._wide() and not self._samplewise     # a samplewise state holds rows, not sums
+
+    def _samplewise_rows(self, state: Any) -> Any:
+        """Per-sample values of a samplewise state: ``[N, ...]`` (one-shot) or a :class:`SampleRows` buffer."""
+        if isinstance(state, SampleRows):
+            values = jax.vmap(self.compute)(state.rows)
+            cap = jax.tree_util.tree_leaves(state.rows)[0].shape[0]
+            ok = (jnp.arange(cap) < state.n) & (state.n <= cap)
+
+            def blank(v):
+                v = v.astype(jnp.promote_types(v.dtype, jnp.float32))
+                return jnp.where(ok.reshape((cap,) + (1,) * (v.ndim - 1)), v, jnp.nan)
+
+            return jax.tree.map(blank, values)
+        return jax.vmap(self.compute)(state)
 
     def _count_dtype(self) -> str:
         return self.dtype or "int32"
@@ -544,6 +605,13 @@ class ConfusionMetric(Metric):
         if self.task == "multilabel" and self.num_classes is None:
             raise ValueError("task='multilabel' needs `num_classes` (the number of labels L) to "
                              "fix the state shape before any data is seen.")
+        if self._samplewise:
+            if self.capacity is None:
+                raise ValueError("a streaming multidim_average='samplewise' metric keeps one row per sample: "
+                                 "pass `capacity=` (the most samples it will see).")
+            one = self.state_spec().init(self._count_dtype())
+            rows = jax.tree.map(lambda z: jnp.zeros((self.capacity,) + z.shape, z.dtype), one)
+            return SampleRows(rows, jnp.zeros((), jnp.int32))
         return self.state_spec().init(self._count_dtype())
 
     def _config_arrays(self) -> tuple[Any, Any]:
@@ -571,7 +639,24 @@ class ConfusionMetric(Metric):
                                     ignore_index=self.ignore_index)
         thr, cw = self._config_arrays()
         inc = self.state_spec().update(preds, targets, mask, sample_weight, cw, thr)
+        if self._samplewise:
+            return _append_rows(state, inc)
         return add_into(state, inc, type(self).__name__)
+
+    def merge(self, a: State, b: State) -> State:
+        if not self._samplewise:
+            return super().merge(a, b)
+        a, b = self._open(a, "merge"), self._open(b, "merge")
+        cap = jax.tree_util.tree_leaves(b.rows)[0].shape[0]
+        valid_b = jax.tree.map(lambda r: r, b.rows)
+        out = _append_rows(a, valid_b, n_valid=jnp.minimum(b.n, cap))
+        return self._seal(out._replace(n=a.n + b.n))   # b's own overflow stays counted
+
+    def all_reduce(self, state: State, axis_name: Any) -> State:
+        if self._samplewise:
+            raise NotImplementedError("multidim_average='samplewise' states hold rows: gather them with merge, "
+                                      "not a psum across devices.")
+        return super().all_reduce(state, axis_name)
 
     # -- one-shot -------------------------------------------------------------------------
     @classmethod
@@ -598,7 +683,31 @@ class ConfusionMetric(Metric):
         cw = _checks.as_optional_array(cw if class_weight is None else class_weight, "class_weight")
         data = (preds, targets, _checks.as_optional_array(mask, "mask"),
                 _checks.as_optional_array(sample_weight, "sample_weight"), cw, thr)
-        return self.compute(run_data_pass(self.state_spec(), *data))
+        _invalid.check_weights(sample_weight)       # NaN / negative weights: ValueError when concrete
+        bad = _invalid.count_invalid(preds, targets, mask=data[2], sample_weight=data[3],
+                                     ignore_index=self.ignore_index)
+        state = run_data_pass(self.state_spec(), *data)
+        if self._samplewise:
+            return _invalid.poison(self._samplewise_rows(state), bad)
+        return _invalid.poison(self.compute(state), bad)
+
+
+class SampleRows(NamedTuple):
+    """Streaming ``multidim_average="samplewise"`` state: ``capacity`` rows of per-sample state, rows written."""
+
+    rows: Any
+    n: jax.Array
+
+
+def _append_rows(buf: SampleRows, inc: Any, n_valid: Any = None) -> SampleRows:
+    """Write the ``[N, ...]`` per-sample increments at rows ``n, n+1, ...`` (rows past capacity dropped)."""
+    n_new = jax.tree_util.tree_leaves(inc)[0].shape[0]
+    cap = jax.tree_util.tree_leaves(buf.rows)[0].shape[0]
+    idx = buf.n + jnp.arange(n_new, dtype=jnp.int32)
+    if n_valid is not None:
+        idx = jnp.where(jnp.arange(n_new) < n_valid, idx, cap)
+    rows = jax.tree.map(lambda r, x: r.at[idx].set(x.astype(r.dtype), mode="drop"), buf.rows, inc)
+    return SampleRows(rows, buf.n + (n_new if n_valid is None else n_valid))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -608,9 +717,26 @@ class RatioMetric(ConfusionMetric):
     average: Any = "macro"
     zero_division: Any = 0.0
     absent_classes: str = "auto"
+    labels: Any = None
+    class_id: int | None = None
 
     formula: ClassVar[Callable]
     multiclass_formula: ClassVar[Callable | None] = None   # e.g. accuracy = recall for multiclass
+    _samplewise_ok: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", check_labels(self.labels, self.task))
+        if self.class_id is not None:
+            if self.task == "binary":
+                raise ValueError("`class_id` picks one class of task='multiclass' or one label of "
+                                 "task='multilabel'; task='binary' has only the positive class.")
+            if self.labels is not None:
+                raise ValueError("pass `class_id` or `labels`, not both.")
+            k = _checks.check_static_int(self.class_id, "class_id", minimum=0)
+            if self.num_classes is not None and k >= self.num_classes:
+                raise ValueError(f"`class_id` must be in [0, num_classes={self.num_classes}), got {k}.")
+            object.__setattr__(self, "class_id", k)
+        super().__post_init__()
 
     def _beta(self) -> Any:
         return getattr(self, "beta", 1.0)
@@ -628,8 +754,57 @@ class RatioMetric(ConfusionMetric):
 
     def compute(self, state: State) -> jax.Array:
         """The metric from the accumulated state (``[]``, or ``[K]`` for ``average=None``)."""
+        if isinstance(state, SampleRows):
+            return self._samplewise_rows(state)
         if isinstance(self.state_spec(), SamplesScoreState):
             return samples_compute(state, zero_division=self.zero_division)
-        return ratio_compute(state, self._formula(), task=self.task, average=self.average,
-                             zero_division=self.zero_division, absent_classes=self.absent_classes,
-                             ignore_index=self.ignore_index, beta=self._beta())
+        counts = self._adjust_counts(state)
+        average, absent, ignore = self.average, self.absent_classes, self.ignore_index
+        if self.labels is not None:
+            counts, absent, ignore = select_labels(counts, self.labels, self.task), "include", None
+        if self.class_id is not None:
+            average = None
+        out = self._ratio(counts, average=average, absent_classes=absent, ignore_index=ignore)
+        return out[self.class_id] if self.class_id is not None else out
+
+    def _adjust_counts(self, counts: Counts) -> Counts:
+        """Hook: change the counts before the formula (Jaccard micro drops an ignored class)."""
+        return counts
+
+    def _ratio(self, counts: Counts, *, average: Any, absent_classes: str, ignore_index: Any) -> jax.Array:
+        return ratio_compute(counts, self._formula(), task=self.task, average=average,
+                             zero_division=self.zero_division, absent_classes=absent_classes,
+                             ignore_index=ignore_index, beta=self._beta())
+
+
+def check_labels(labels: Any, task: str) -> tuple[int, ...] | None:
+    """scikit-learn ``labels=``: a static list of class ids (any order, absent ids allowed)."""
+    if labels is None:
+        return None
+    arr = np.asarray(labels)
+    if arr.ndim != 1 or arr.size == 0 or not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_):
+        raise ValueError(f"`labels` must be a non-empty 1-D list of int class ids, got {labels!r}.")
+    if len(set(arr.tolist())) != arr.size:
+        raise ValueError(f"`labels` must not repeat a class, got {labels!r}.")
+    if task == "binary":
+        raise ValueError("`labels` selects classes of task='multiclass' / 'multilabel' (for binary hard labels "
+                         "use `pos_label`).")
+    return tuple(int(v) for v in arr.tolist())
+
+
+def take_labels(x: jax.Array, labels: tuple[int, ...], axis: int = 0) -> jax.Array:
+    """``x`` indexed by ``labels`` along ``axis``; a label outside ``[0, K)`` gives zeros (absent)."""
+    k = x.shape[axis]
+    idx = np.asarray(labels)
+    ok = (idx >= 0) & (idx < k)
+    out = jnp.take(x, jnp.asarray(np.where(ok, idx, 0)), axis=axis)
+    shape = [1] * x.ndim
+    shape[axis] = len(labels)
+    return out * jnp.asarray(ok).reshape(shape).astype(out.dtype)
+
+
+def select_labels(counts: Counts, labels: tuple[int, ...], task: str) -> Counts:
+    """The per-class counts of ``labels`` only, in that order (scikit-learn ``labels=``)."""
+    total = counts.total if task == "multiclass" else take_labels(counts.total, labels)
+    return Counts(take_labels(counts.tp, labels), take_labels(counts.pred, labels),
+                  take_labels(counts.target, labels), total, take_labels(counts.seen, labels))

@@ -30,7 +30,13 @@ _ARGS = """preds: scores or hard labels. binary: ``[*S]`` (float scores, thresho
       ignore_index: a target value (e.g. -100, 255, or a class id) whose
         elements count nowhere, not even in the classes that are present.
       validate: eagerly raise ``ValueError`` for out-of-range labels or NaN
-        scores (cannot run under jit). Without it such elements are dropped."""
+        scores (cannot run under jit). Without it such elements are dropped.
+      axis: the class / label axis of the scores (static). ``None`` (default):
+        last, and a rank >= 3 ``preds`` with ``num_classes`` entries on axis 1
+        *and* on the last axis raises (it reads two ways); ``1`` reads torch's
+        ``[N, C, d...]`` (one-hot targets, full-shape masks move with it).
+      pos_label: binary hard labels (scikit-learn): this value is the positive
+        class and every other value negative (``None``: 0/1 labels)."""
 
 _AVG = """average: ``"micro"`` (sum counts over classes), ``"macro"`` (unweighted
         mean over classes), ``"weighted"`` (mean weighted by support), ``None``
@@ -42,16 +48,30 @@ _AVG = """average: ``"micro"`` (sum counts over classes), ``"macro"`` (unweighte
         force one rule (``"include"`` = sklearn ``labels=range(C)``). A class id
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
-        average (scikit-learn); an all-masked batch returns this value."""
+        average (scikit-learn); an all-masked batch returns this value.
+      labels: scikit-learn ``labels=``: the classes to report / average, in this
+        order (unsorted, absent and >= ``num_classes`` ids allowed: all-zero counts).
+      multidim_average: ``"global"`` (default) or ``"samplewise"``: one value per
+        sample of the leading axis, ``[N]`` (``[N, K]`` for ``average=None``), as
+        torchmetrics.__EXTRA__"""
+
+_CLASS_ID = """
+      class_id: the value of class ``k`` alone (``average=None`` then index ``k``),
+        Keras ``Precision(class_id=k)``; multilabel: label k as a binary problem."""
+
+_TOP_K = """
+      top_k: multiclass scores: the prediction is the target when the target is
+        among the ``top_k`` highest scores, otherwise the top-1 class (torchmetrics)."""
 
 _SAMPLES = """, ``"samples"``
         (multilabel: per-sample score averaged with ``sample_weight``, which must
         then be per sample)"""
 
 
-def doc(*, samples: bool = False) -> Callable:
+def doc(*, samples: bool = False, class_id: bool = False, top_k: bool = False) -> Callable:
     def deco(fn):
-        avg = _AVG.replace("__SAMPLES__", _SAMPLES if samples else "")
+        extra = (_CLASS_ID if class_id else "") + (_TOP_K if top_k else "")
+        avg = _AVG.replace("__SAMPLES__", _SAMPLES if samples else "").replace("__EXTRA__", extra)
         fn.__doc__ = fn.__doc__.replace("__ARGS__", _ARGS).replace("__AVG__", avg)
         return fn
     return deco
@@ -73,11 +93,20 @@ _COMMON_ARGS = """
         counts, needed for ``sample_weight``), ``"int64"`` / ``"float64"`` with x64.
       validate: run the eager value check (out-of-range labels, NaN scores) in ``update``;
         cannot be used under ``jax.jit``.
+      axis: the class / label axis of the scores (``None``: last, ambiguous shapes raise;
+        ``1``: torch's ``[N, C, d...]``).
+      pos_label: binary hard labels: the positive value, every other value negative.
+      multidim_average: ``"global"`` or ``"samplewise"`` (one value per sample of the leading
+        axis); streaming samplewise keeps ``capacity`` rows (``compute`` gives ``[capacity, ...]``,
+        ``nan`` for rows not written, all ``nan`` after an overflow).
+      capacity: the most samples a streaming ``"samplewise"`` state holds.
 """
 _AVG_ARGS = """      average: ``"micro"``, ``"macro"``, ``"weighted"``, ``None`` (per class){samples}.
       zero_division: 0, 1 or nan for a zero denominator (nan drops a class from the average).
       absent_classes: ``"auto"``, ``"exclude"`` or ``"include"``: which classes a macro average
         runs over (see :func:`maskjax.metrics._format.include_classes`).
+      labels: scikit-learn ``labels=`` (which classes, in which order).
+      class_id: the value of class / label ``k`` alone (Keras ``class_id``).
 """
 
 

@@ -17,9 +17,11 @@ import dataclasses
 from typing import Any, ClassVar
 
 import jax
+import jax.numpy as jnp
 
 from maskjax import _checks
-from maskjax.metrics._confusion import RatioMetric
+from maskjax.metrics._confusion import Counts, RatioMetric, StateSpec
+from maskjax.metrics._precision_recall import check_top_k, top_k_spec
 from maskjax.metrics._docs import SAMPLES_AVERAGES, doc, ratio_doc
 
 __all__ = ["f1_score", "fbeta_score", "dice_score", "jaccard_index",
@@ -30,7 +32,11 @@ __all__ = ["f1_score", "fbeta_score", "dice_score", "jaccard_index",
 # Formulas: (tp, fp, fn, tn, beta²) -> (numerator, denominator)
 # --------------------------------------------------------------------------- #
 def fbeta_formula(tp, fp, fn, tn, b2):
-    return (1 + b2) * tp, (1 + b2) * tp + b2 * fn + fp
+    # beta = inf is the recall (scikit-learn): the limit of (1 + b²)tp / ((1 + b²)tp + b²fn + fp).
+    inf = jnp.isinf(b2)
+    b2 = jnp.where(inf, 0.0, b2)
+    return (jnp.where(inf, tp, (1 + b2) * tp),
+            jnp.where(inf, tp + fn, (1 + b2) * tp + b2 * fn + fp))
 
 
 def dice_formula(tp, fp, fn, tn, b2):
@@ -47,12 +53,17 @@ def jaccard_formula(tp, fp, fn, tn, b2):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class FBetaScore(RatioMetric):
     beta: float = 1.0
+    top_k: int = 1
     formula = staticmethod(fbeta_formula)
     _averages: ClassVar[tuple[Any, ...]] = SAMPLES_AVERAGES
 
     def _check_config(self) -> None:
+        check_top_k(self)
         if not isinstance(self.beta, jax.Array):
             object.__setattr__(self, "beta", _checks.check_static_float(self.beta, "beta", low=0.0))
+
+    def state_spec(self) -> StateSpec:
+        return top_k_spec(self)
 
 
 ratio_doc(FBetaScore, "Streaming F-beta (1 + β²)·tp / ((1 + β²)·tp + β²·fn + fp).", "fbeta_score",
@@ -70,6 +81,7 @@ class F1Score(FBetaScore):
     beta: float = 1.0
 
     def _check_config(self) -> None:
+        check_top_k(self)
         if self.beta != 1.0:
             raise ValueError(f"F1Score has beta=1; use FBetaScore for beta={self.beta}.")
 
@@ -88,6 +100,16 @@ ratio_doc(F1Score, "Streaming F1 = 2·tp / (2·tp + fp + fn).", "f1_score", exam
 class JaccardIndex(RatioMetric):
     formula = staticmethod(jaccard_formula)
     _averages: ClassVar[tuple[Any, ...]] = SAMPLES_AVERAGES
+
+    def _adjust_counts(self, counts: Counts) -> Counts:
+        # Micro over the classes that are averaged: a class id used as ignore_index keeps no false
+        # positives either (torchmetrics _jaccard_index_reduce drops its row and column).
+        ig = self.ignore_index
+        if self.task != "multiclass" or self.average != "micro" or ig is None or not 0 <= ig < self.num_classes:
+            return counts
+        keep = jnp.arange(self.num_classes) != ig
+        z = lambda x: jnp.where(keep, x, jnp.zeros((), x.dtype))  # noqa: E731
+        return counts._replace(tp=z(counts.tp), pred=z(counts.pred), target=z(counts.target))
 
 
 ratio_doc(JaccardIndex, "Streaming Jaccard index (IoU) tp / (tp + fp + fn).", "jaccard_index", example="""
@@ -114,12 +136,13 @@ ratio_doc(DiceScore, "Streaming Dice score 2·tp / (2·tp + fp + fn) (hard predi
 """)
 
 
-@doc(samples=True)
+@doc(samples=True, class_id=True, top_k=True)
 def f1_score(preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
              threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
              average: str | None = "macro", absent_classes: str = "auto", mask: Any = None,
              sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-             zero_division: float = 0.0, validate: bool = False) -> jax.Array:
+             zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None, multidim_average: str = "global", top_k: int = 1, class_id: int | None = None, labels: Any = None,
+        validate: bool = False) -> jax.Array:
     r"""F1 score, the harmonic mean of precision and recall.
 
     Per class :math:`2 tp / (2 tp + fp + fn)` from weighted counts, then averaged. Matches
@@ -144,15 +167,17 @@ def f1_score(preds: Any, targets: Any, *, task: str, num_classes: int | None = N
                             from_logits=from_logits, lower_is_positive=lower_is_positive,
                             average=average, absent_classes=absent_classes, mask=mask,
                             sample_weight=sample_weight, class_weight=class_weight,
-                            ignore_index=ignore_index, zero_division=zero_division, validate=validate)
+                            ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, multidim_average=multidim_average, top_k=top_k, class_id=class_id, labels=labels,
+        validate=validate)
 
 
-@doc(samples=True)
+@doc(samples=True, class_id=True, top_k=True)
 def fbeta_score(preds: Any, targets: Any, *, beta: float, task: str, num_classes: int | None = None,
                 threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
                 average: str | None = "macro", absent_classes: str = "auto", mask: Any = None,
                 sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-                zero_division: float = 0.0, validate: bool = False) -> jax.Array:
+                zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None, multidim_average: str = "global", top_k: int = 1, class_id: int | None = None, labels: Any = None,
+        validate: bool = False) -> jax.Array:
     r"""F-beta score: recall weighted ``beta`` times as much as precision.
 
     Per class :math:`(1+\beta^2) tp / ((1+\beta^2) tp + \beta^2 fn + fp)`,
@@ -179,15 +204,17 @@ def fbeta_score(preds: Any, targets: Any, *, beta: float, task: str, num_classes
                                lower_is_positive=lower_is_positive, average=average,
                                absent_classes=absent_classes, mask=mask, sample_weight=sample_weight,
                                class_weight=class_weight, ignore_index=ignore_index,
-                               zero_division=zero_division, validate=validate)
+                               zero_division=zero_division, axis=axis, pos_label=pos_label, multidim_average=multidim_average, top_k=top_k, class_id=class_id, labels=labels,
+        validate=validate)
 
 
-@doc(samples=True)
+@doc(samples=True, class_id=True)
 def dice_score(preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
                threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
                average: str | None = "macro", absent_classes: str = "auto", mask: Any = None,
                sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-               zero_division: float = 0.0, validate: bool = False) -> jax.Array:
+               zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None, multidim_average: str = "global", class_id: int | None = None, labels: Any = None,
+        validate: bool = False) -> jax.Array:
     r"""Dice coefficient (Sørensen–Dice), the segmentation name of F1.
 
     Per class :math:`2 tp / (2 tp + fp + fn)` from weighted counts, then averaged. Matches
@@ -211,15 +238,17 @@ def dice_score(preds: Any, targets: Any, *, task: str, num_classes: int | None =
                               from_logits=from_logits, lower_is_positive=lower_is_positive,
                               average=average, absent_classes=absent_classes, mask=mask,
                               sample_weight=sample_weight, class_weight=class_weight,
-                              ignore_index=ignore_index, zero_division=zero_division, validate=validate)
+                              ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, multidim_average=multidim_average, class_id=class_id, labels=labels,
+        validate=validate)
 
 
-@doc(samples=True)
+@doc(samples=True, class_id=True)
 def jaccard_index(preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
                   threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
                   average: str | None = "macro", absent_classes: str = "auto", mask: Any = None,
                   sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-                  zero_division: float = 0.0, validate: bool = False) -> jax.Array:
+                  zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None, multidim_average: str = "global", class_id: int | None = None, labels: Any = None,
+        validate: bool = False) -> jax.Array:
     r"""Jaccard index (intersection over union, IoU).
 
     Per class :math:`tp / (tp + fp + fn)` from weighted counts, then averaged. Matches
@@ -245,4 +274,5 @@ def jaccard_index(preds: Any, targets: Any, *, task: str, num_classes: int | Non
                                  lower_is_positive=lower_is_positive, average=average,
                                  absent_classes=absent_classes, mask=mask, sample_weight=sample_weight,
                                  class_weight=class_weight, ignore_index=ignore_index,
-                                 zero_division=zero_division, validate=validate)
+                                 zero_division=zero_division, axis=axis, pos_label=pos_label, multidim_average=multidim_average, class_id=class_id, labels=labels,
+        validate=validate)

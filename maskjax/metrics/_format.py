@@ -49,6 +49,7 @@ from maskjax import _checks
 from maskjax import _weighting
 from maskjax._weighting import fold_mask_and_weight, not_ignored, weight_dtype
 from maskjax._kernels.argmax import first_argmax
+from maskjax._policy import squeeze_trailing
 
 TASKS = ("binary", "multiclass", "multilabel")
 AVERAGES = ("micro", "macro", "weighted", None)
@@ -79,6 +80,8 @@ __all__ = [
     "format_inputs",
     "validate_values",
     "include_classes",
+    "class_axis_last",
+    "check_axis",
 ]
 
 
@@ -157,6 +160,57 @@ def check_args(task: Any, *, num_classes: Any = None, average: Any = "__unset__"
     return out
 
 
+def check_axis(axis: Any) -> int | None:
+    """``axis`` is ``None`` (class axis last, ambiguous shapes raise) or a static Python int."""
+    if axis is None:
+        return None
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"`axis` must be None or a Python int (the class / label axis of the scores), got {axis!r}.")
+    return int(axis)
+
+
+def class_axis_last(preds: jax.Array, targets: jax.Array, *, task: str, num_classes: int | None,
+                    axis: int | None, mask: Any = None, sample_weight: Any = None) -> tuple:
+    """Move the class / label axis of the scores to the end: ``(preds, targets, mask, sample_weight)``.
+
+    ``axis=None`` keeps the class axis last (the default) but refuses a shape that reads two ways:
+    ``preds`` of rank >= 3 whose axis 1 *and* last axis both have length ``num_classes`` (torch's
+    ``[N, C, d...]`` with a trailing ``d == C``, e.g. ``[N, C, C]``); pass ``axis=1`` (torch
+    layout) or ``axis=-1`` then. With an explicit ``axis`` nothing is guessed. Moved with the
+    scores: multiclass one-hot ``targets`` of the scores' rank, multi-label ``targets``, and a
+    ``mask`` / ``sample_weight`` of the scores' rank. Binary has no class axis (``axis`` ignored);
+    integer multiclass class ids ``[*S]`` have none either.
+    """
+    if task == "binary":
+        return preds, targets, mask, sample_weight
+    has_axis = preds.ndim >= 2 and (task == "multilabel" or _checks.is_floating(preds))
+    if not has_axis:
+        return preds, targets, mask, sample_weight
+    nd = preds.ndim
+    if axis is None:
+        k = num_classes
+        if k is not None and nd >= 3 and preds.shape[1] == k and preds.shape[-1] == k:
+            raise ValueError(
+                f"`preds` of shape {tuple(preds.shape)} has {k} = num_classes entries on axis 1 and on "
+                f"the last axis: the class axis cannot be read unambiguously. Pass axis=1 (torch layout "
+                f"[N, C, d...]) or axis=-1 (class axis last).")
+        return preds, targets, mask, sample_weight
+    if not -nd <= axis < nd:
+        raise ValueError(f"`axis`={axis} is out of range for `preds` of shape {tuple(preds.shape)}.")
+    ax = axis % nd
+    if ax == nd - 1:
+        return preds, targets, mask, sample_weight
+
+    def move(x):
+        if x is None:
+            return None
+        x = jnp.asarray(x)
+        return jnp.moveaxis(x, ax, -1) if x.ndim == nd else x
+
+    targets = move(targets) if (task == "multilabel" or targets.ndim == nd) else targets
+    return jnp.moveaxis(preds, ax, -1), targets, move(mask), move(sample_weight)
+
+
 # --------------------------------------------------------------------------- #
 # Formatting
 # --------------------------------------------------------------------------- #
@@ -231,6 +285,8 @@ def _hard_01(x: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 
 def _weights(shape, keep, *, mask, sample_weight, class_w, weighted):
+    mask = squeeze_trailing(mask, tuple(shape), "mask")        # Keras [B, H, W, 1] vs [B, H, W]
+    sample_weight = squeeze_trailing(sample_weight, tuple(shape), "sample_weight")
     folded = _weighting.fold_mask_and_weight(shape, mask=mask, sample_weight=sample_weight,
                                              dtype=_weighting.weight_dtype(sample_weight))
     keep = keep & (folded.keep != 0)
@@ -243,7 +299,8 @@ def _weights(shape, keep, *, mask, sample_weight, class_w, weighted):
 def format_inputs(preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
                   threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
                   mask: Any = None, sample_weight: Any = None, class_weight: Any = None,
-                  ignore_index: int | None = None) -> Formatted:
+                  ignore_index: int | None = None, axis: int | None = None,
+                  pos_label: int | None = None) -> Formatted:
     """Check shapes/dtypes and bring inputs to the :class:`Formatted` convention.
 
     Trace-safe (runs under ``jax.jit``); raises ``TypeError``/``ValueError`` on
@@ -255,6 +312,8 @@ def format_inputs(preds: Any, targets: Any, *, task: str, num_classes: int | Non
     targets = _checks.as_array(targets, "targets")
     _checks.check_numeric(preds, "preds")
     _checks.check_numeric(targets, "targets")
+    preds, targets, mask, sample_weight = class_axis_last(
+        preds, targets, task=task, num_classes=num_classes, axis=axis, mask=mask, sample_weight=sample_weight)
     sw = _checks.as_optional_array(sample_weight, "sample_weight")
     if sw is not None:
         _checks.check_numeric(sw, "sample_weight")
@@ -319,11 +378,16 @@ def format_inputs(preds: Any, targets: Any, *, task: str, num_classes: int | Non
     if _checks.is_floating(preds):
         p, valid_p = binarize(preds, thr, from_logits=from_logits,
                               lower_is_positive=lower_is_positive), jnp.ones(preds.shape, bool)
+    elif pos_label is not None:   # scikit-learn pos_label: that value is positive, any other negative
+        p, valid_p = (preds == pos_label).astype(jnp.int32), jnp.ones(preds.shape, bool)
     else:
         p, valid_p = _hard_01(preds)
     # int32 first: comparing uint8 targets with ignore_index=-100 must not overflow.
     t_raw = targets if _checks.is_floating(targets) else targets.astype(jnp.int32)
-    t, valid_t = _hard_01(t_raw)
+    if pos_label is not None:
+        t, valid_t = (t_raw == pos_label).astype(jnp.int32), jnp.ones(t_raw.shape, bool)
+    else:
+        t, valid_t = _hard_01(t_raw)
     valid_t = valid_t & _weighting.not_ignored(t_raw, ignore_index)
     keep = valid_t & valid_p
     p = jnp.where(keep, p, 0)
@@ -486,7 +550,8 @@ def probability_scores(preds: jax.Array, targets: jax.Array, *, task: str, num_c
 
 def format_problems(preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
                     from_logits: bool = False, mask: Any = None, sample_weight: Any = None,
-                    ignore_index: int | None = None, micro: bool = False) -> Problems:
+                    ignore_index: int | None = None, micro: bool = False,
+                    axis: int | None = None) -> Problems:
     """Turn public inputs into ``[K, M]`` binary problems (see the module docstring).
 
     With ``micro=True`` the K problems are concatenated into one (``K = 1``,
@@ -497,8 +562,13 @@ def format_problems(preds: Any, targets: Any, *, task: str, num_classes: int | N
     from_logits = check_from_logits(from_logits)
     preds = _checks.as_array(preds, "preds")
     targets = _checks.as_array(targets, "targets")
+    preds, targets, mask, sample_weight = class_axis_last(
+        preds, targets, task=task, num_classes=num_classes, axis=check_axis(axis), mask=mask,
+        sample_weight=sample_weight)
     scores, shape = probability_scores(preds, targets, task=task, num_classes=num_classes, from_logits=from_logits)
     wdtype = weight_dtype(scores)
+    mask = squeeze_trailing(mask, shape, "mask")        # Keras [B, H, W, 1] vs [B, H, W]
+    sample_weight = squeeze_trailing(sample_weight, shape, "sample_weight")
     w = fold_mask_and_weight(shape, mask=mask, sample_weight=sample_weight, dtype=wdtype).weight
     valid = not_ignored(targets, ignore_index)
     if task == "multiclass":
@@ -541,8 +611,11 @@ def reduce_classes(values: jax.Array, support: jax.Array, average: Any, task: st
     else:
         weights = jnp.where(defined, support.astype(v.dtype), 0)
     total = jnp.sum(weights)
-    return jnp.where(total > 0, jnp.sum(v * weights) / jnp.where(total > 0, total, 1),
-                     jnp.asarray(jnp.nan, v.dtype))
+    out = jnp.where(total > 0, jnp.sum(v * weights) / jnp.where(total > 0, total, 1),
+                    jnp.asarray(jnp.nan, v.dtype))
+    if average == "weighted":   # scikit-learn _average_binary_score: zero total support -> 0
+        out = jnp.where(jnp.sum(support) == 0, jnp.zeros((), v.dtype), out)
+    return out
 
 
 def torch_linspace(n: int, dtype: Any = np.float32) -> np.ndarray:

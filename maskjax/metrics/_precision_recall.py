@@ -45,18 +45,20 @@ def specificity_formula(tp, fp, fn, tn, b2):
 # Top-k state (recall and accuracy with top_k > 1)
 # --------------------------------------------------------------------------- #
 def topk_update(fmt: Formatted, *, num_classes: int, top_k: int) -> Counts:
-    """Top-k hit counts (multiclass float scores): ``tp[c]`` = Σ w where class c is a target in the top k.
+    """Top-k :class:`Counts` (multiclass float scores), torchmetrics' ``top_k`` rule.
 
-    The target is in the top k iff fewer than ``k`` classes beat it, a class
-    beating it when its score is higher, or equal with a lower index (ties
-    broken towards the lowest index, consistent with :func:`first_argmax`;
-    scikit-learn breaks ties the other way). A fused compare-and-count over
-    ``[N, C]``, never materialised. ``pred`` repeats ``tp`` (no predicted-
-    class count exists for k > 1) and ``seen`` counts kept targets, so only
-    recall-type computes (``score_compute(state, "recall")``) are meaningful.
+    The prediction of an element is its target when the target is among the ``k`` highest
+    scores, otherwise its top-1 class (torchmetrics ``_refine_preds_oh``); tp, fp, fn, tn then
+    follow as for hard labels. The target is in the top k iff fewer than ``k`` classes beat it, a
+    class beating it when its score is higher, or equal with a *higher* index (scikit-learn
+    ``top_k_accuracy_score``'s order: a stable ascending sort, reversed). The top-1 class is the
+    arg-max (ties to the lowest index). A fused compare-and-count over ``[N, C]``, never
+    materialised. ``seen`` counts kept targets only: with ``top_k > 1`` a macro average runs over
+    the classes with ``tp + fn > 0`` (torchmetrics); with ``top_k = 1`` (``top_k_accuracy``) kept
+    targets and predictions (``tp + fp + fn > 0``).
     """
     if fmt.scores is None:
-        raise ValueError("top_k > 1 needs float scores [..., C] as `preds`, got integer class ids.")
+        raise ValueError("top_k needs float scores [..., C] as `preds`, got integer class ids.")
     c = num_classes
     s = fmt.scores.reshape(-1, c)
     t = fmt.targets.reshape(-1)
@@ -64,15 +66,21 @@ def topk_update(fmt: Formatted, *, num_classes: int, top_k: int) -> Counts:
     keep = fmt.keep.reshape(-1).astype(w.dtype)
     st = jnp.take_along_axis(s, t[:, None], axis=1)
     iota = lax.broadcasted_iota(jnp.int32, s.shape, 1)
-    beats = (s > st) | ((s == st) & (iota < t[:, None]))
-    hit = (jnp.sum(beats, axis=1, dtype=jnp.int32) < top_k).astype(w.dtype)
+    beats = (s > st) | ((s == st) & (iota > t[:, None]))
+    hit = jnp.sum(beats, axis=1, dtype=jnp.int32) < top_k
+    p = jnp.where(hit, t, fmt.preds.reshape(-1))
+    hit = hit.astype(w.dtype)
     by_t = jax.ops.segment_sum(jnp.stack([w * hit, w, keep], axis=-1), t, num_segments=c)
-    return Counts(by_t[:, 0], by_t[:, 0], by_t[:, 1], jnp.sum(by_t[:, 1]), by_t[:, 2])
+    if top_k == 1:   # top_accuracy(k=1): classes present in targets or predictions (tp + fp + fn > 0)
+        by_p = jax.ops.segment_sum(jnp.stack([w, keep], axis=-1), p, num_segments=c)
+        return Counts(by_t[:, 0], by_p[:, 0], by_t[:, 1], jnp.sum(by_t[:, 1]), by_t[:, 2] + by_p[:, 1])
+    by_p = jax.ops.segment_sum(w, p, num_segments=c)
+    return Counts(by_t[:, 0], by_p, by_t[:, 1], jnp.sum(by_t[:, 1]), by_t[:, 2])
 
 
 @dataclasses.dataclass(frozen=True)
 class TopKState(StateSpec):
-    """Top-k hit :class:`Counts` (multiclass float scores; only recall-type computes are meaningful)."""
+    """Top-k :class:`Counts` (multiclass float scores, :func:`topk_update`)."""
 
     top_k: int = 1
 
@@ -93,7 +101,7 @@ def check_top_k(metric: Any) -> None:
 
 def top_k_spec(metric: Any) -> StateSpec:
     """The metric's state: :class:`TopKState` when ``top_k > 1``, else the ratio metrics' own."""
-    if metric.top_k > 1:
+    if metric.top_k > 1 or getattr(metric, "_always_top_k", False):
         return TopKState(*metric._spec_args(), top_k=metric.top_k)
     return RatioMetric.state_spec(metric)
 
@@ -103,8 +111,15 @@ def top_k_spec(metric: Any) -> StateSpec:
 # --------------------------------------------------------------------------- #
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Precision(RatioMetric):
+    top_k: int = 1
     formula = staticmethod(precision_formula)
     _averages: ClassVar[tuple[Any, ...]] = SAMPLES_AVERAGES
+
+    def _check_config(self) -> None:
+        check_top_k(self)
+
+    def state_spec(self) -> StateSpec:
+        return top_k_spec(self)
 
 
 ratio_doc(Precision, "Streaming precision tp / (tp + fp).", "precision", example="""
@@ -142,7 +157,14 @@ ratio_doc(Recall, "Streaming recall tp / (tp + fn).", "recall",
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Specificity(RatioMetric):
+    top_k: int = 1
     formula = staticmethod(specificity_formula)
+
+    def _check_config(self) -> None:
+        check_top_k(self)
+
+    def state_spec(self) -> StateSpec:
+        return top_k_spec(self)
 
 
 ratio_doc(Specificity, "Streaming specificity tn / (tn + fp).", "specificity", example="""
@@ -153,12 +175,13 @@ ratio_doc(Specificity, "Streaming specificity tn / (tn + fp).", "specificity", e
 """)
 
 
-@doc(samples=True)
+@doc(samples=True, class_id=True, top_k=True)
 def precision(preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
               threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
               average: str | None = "macro", absent_classes: str = "auto", mask: Any = None,
               sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-              zero_division: float = 0.0, validate: bool = False) -> jax.Array:
+              zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None, multidim_average: str = "global", top_k: int = 1, class_id: int | None = None, labels: Any = None,
+        validate: bool = False) -> jax.Array:
     r"""Precision (positive predictive value).
 
     Per class :math:`tp / (tp + fp)` from weighted counts, then averaged. Matches
@@ -185,15 +208,17 @@ def precision(preds: Any, targets: Any, *, task: str, num_classes: int | None = 
                               from_logits=from_logits, lower_is_positive=lower_is_positive,
                               average=average, absent_classes=absent_classes, mask=mask,
                               sample_weight=sample_weight, class_weight=class_weight,
-                              ignore_index=ignore_index, zero_division=zero_division, validate=validate)
+                              ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, multidim_average=multidim_average, top_k=top_k, class_id=class_id, labels=labels,
+        validate=validate)
 
 
-@doc(samples=True)
+@doc(samples=True, class_id=True, top_k=True)
 def recall(preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
            threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
            average: str | None = "macro", absent_classes: str = "auto", mask: Any = None,
            sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-           zero_division: float = 0.0, validate: bool = False) -> jax.Array:
+           zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None, multidim_average: str = "global", top_k: int = 1, class_id: int | None = None, labels: Any = None,
+        validate: bool = False) -> jax.Array:
     r"""Recall (sensitivity, true positive rate).
 
     Per class :math:`tp / (tp + fn)` from weighted counts, then averaged. Matches
@@ -218,15 +243,17 @@ def recall(preds: Any, targets: Any, *, task: str, num_classes: int | None = Non
                            from_logits=from_logits, lower_is_positive=lower_is_positive,
                            average=average, absent_classes=absent_classes, mask=mask,
                            sample_weight=sample_weight, class_weight=class_weight,
-                           ignore_index=ignore_index, zero_division=zero_division, validate=validate)
+                           ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, multidim_average=multidim_average, top_k=top_k, class_id=class_id, labels=labels,
+        validate=validate)
 
 
-@doc(samples=False)
+@doc(samples=False, class_id=True, top_k=True)
 def specificity(preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
                 threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
                 average: str | None = "macro", absent_classes: str = "auto", mask: Any = None,
                 sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-                zero_division: float = 0.0, validate: bool = False) -> jax.Array:
+                zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None, multidim_average: str = "global", top_k: int = 1, class_id: int | None = None, labels: Any = None,
+        validate: bool = False) -> jax.Array:
     r"""Specificity (true negative rate).
 
     Per class :math:`tn / (tn + fp)` from weighted counts, then averaged. Matches
@@ -252,4 +279,5 @@ def specificity(preds: Any, targets: Any, *, task: str, num_classes: int | None 
                                 lower_is_positive=lower_is_positive, average=average,
                                 absent_classes=absent_classes, mask=mask, sample_weight=sample_weight,
                                 class_weight=class_weight, ignore_index=ignore_index,
-                                zero_division=zero_division, validate=validate)
+                                zero_division=zero_division, axis=axis, pos_label=pos_label, multidim_average=multidim_average, top_k=top_k, class_id=class_id, labels=labels,
+        validate=validate)

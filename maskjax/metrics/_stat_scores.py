@@ -21,7 +21,7 @@ from maskjax.metrics._confusion import (ConfusionMetric, Counts, CountsState, St
                                         jit_compute, _cells)
 from maskjax.metrics._docs import doc
 from maskjax.metrics._streaming import State
-from maskjax.metrics._confusion import ConfmatState
+from maskjax.metrics._confusion import ConfmatState, SampleRows, check_labels, take_labels
 
 __all__ = ["stat_scores", "confusion_matrix", "StatScores", "ConfusionMatrix"]
 
@@ -99,14 +99,17 @@ class StatScores(ConfusionMetric):
       >>> from maskjax.metrics import StatScores
       >>> st = StatScores(task="binary")
       >>> st(jnp.array([1, 1, 0, 0]), jnp.array([1, 0, 1, 0])).tolist()
-      [1, 1, 1, 1, 2]
+      [1.0, 1.0, 1.0, 1.0, 2.0]
     """
 
     average: Any = None
     absent_classes: str = "auto"
     _averages: ClassVar[tuple[Any, ...]] = ("micro", "macro", None)
+    _samplewise_ok: ClassVar[bool] = True
 
     def compute(self, state: State) -> jax.Array:
+        if isinstance(state, SampleRows):
+            return self._samplewise_rows(state)
         return stat_scores_compute(state, task=self.task, average=self.average,
                                       absent_classes=self.absent_classes, ignore_index=self.ignore_index)
 
@@ -133,14 +136,17 @@ class ConfusionMatrix(ConfusionMetric):
       >>> from maskjax.metrics import ConfusionMatrix
       >>> cm = ConfusionMatrix(task="multiclass", num_classes=3)
       >>> s = cm.update(cm.init(), jnp.array([0, 1, 0]), jnp.array([0, 1, 1]))
-      >>> cm.compute(cm.update(s, jnp.array([1, 2]), jnp.array([2, 2]))).tolist()
-      [[1, 0, 0], [1, 1, 0], [0, 1, 1]]
+      >>> cm.compute(cm.update(s, jnp.array([1, 2]), jnp.array([2, 2]))).tolist()   # float32 counts
+      [[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 1.0, 1.0]]
     """
 
     normalize: str | None = None
+    labels: Any = None
 
     def _check_config(self) -> None:
         _checks.check_choice(self.normalize, "normalize", (None, "true", "pred", "all"))
+        object.__setattr__(self, "labels", check_labels(self.labels, "multiclass" if self.task == "binary"
+                                                        else self.task))
 
     def state_spec(self) -> StateSpec:
         if self.task == "multiclass":
@@ -153,6 +159,10 @@ class ConfusionMatrix(ConfusionMetric):
             cm = counts_confmat(state)
             if self.task == "binary":
                 cm = cm[0]
+        if self.labels is not None:   # scikit-learn labels=: rows and columns in that order (absent → 0)
+            cm = take_labels(cm, self.labels, axis=0)
+            if self.task != "multilabel":
+                cm = take_labels(cm, self.labels, axis=1)
         return confmat_compute(cm, normalize=self.normalize)
 
 
@@ -164,7 +174,8 @@ def stat_scores(preds: Any, targets: Any, *, task: str, num_classes: int | None 
                 threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
                 average: str | None = None, absent_classes: str = "auto", mask: Any = None,
                 sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-                validate: bool = False) -> jax.Array:
+                axis: int | None = None, pos_label: int | None = None, multidim_average: str = "global",
+        validate: bool = False) -> jax.Array:
     """Weighted ``(tp, fp, tn, fn, support)`` per class (torchmetrics ``stat_scores`` layout).
 
     Args:
@@ -172,6 +183,8 @@ def stat_scores(preds: Any, targets: Any, *, task: str, num_classes: int | None 
       average: ``None`` (default, per class ``[K, 5]``), ``"micro"`` (summed
         ``[5]``) or ``"macro"`` (mean over the averaged classes ``[5]``).
       absent_classes: see :func:`precision` (only for ``"macro"``).
+      multidim_average: ``"global"`` or ``"samplewise"`` (``[N, 5]`` / ``[N, K, 5]``,
+        torchmetrics).
 
     Returns:
       ``[5]`` for binary, ``[K, 5]`` or ``[5]`` otherwise. int32 without
@@ -189,7 +202,8 @@ def stat_scores(preds: Any, targets: Any, *, task: str, num_classes: int | None 
                                from_logits=from_logits, lower_is_positive=lower_is_positive,
                                average=average, absent_classes=absent_classes, mask=mask,
                                sample_weight=sample_weight, class_weight=class_weight,
-                               ignore_index=ignore_index, validate=validate)
+                               ignore_index=ignore_index, axis=axis, pos_label=pos_label, multidim_average=multidim_average,
+        validate=validate)
 
 
 @doc()
@@ -197,7 +211,8 @@ def confusion_matrix(preds: Any, targets: Any, *, task: str, num_classes: int | 
                      threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
                      normalize: str | None = None, mask: Any = None, sample_weight: Any = None,
                      class_weight: Any = None, ignore_index: int | None = None,
-                     validate: bool = False) -> jax.Array:
+                     axis: int | None = None, pos_label: int | None = None, labels: Any = None,
+        validate: bool = False) -> jax.Array:
     r"""Weighted confusion matrix :math:`C_{ij} = \sum w` over (true i, predicted j).
 
     Matches scikit-learn ``confusion_matrix`` (binary: ``labels=[0, 1]``,
@@ -208,6 +223,8 @@ def confusion_matrix(preds: Any, targets: Any, *, task: str, num_classes: int | 
       __ARGS__
       normalize: ``None``, ``"true"`` (rows sum to 1), ``"pred"`` (columns) or
         ``"all"``; empty rows / columns give 0 (scikit-learn).
+      labels: scikit-learn ``labels=``: rows and columns of these classes in
+        this order (absent / out-of-range ids give zero rows); multilabel: these labels.
 
     Returns:
       ``[2, 2]`` (binary), ``[C, C]`` (multiclass) or ``[L, 2, 2]`` (multilabel);
@@ -226,4 +243,5 @@ def confusion_matrix(preds: Any, targets: Any, *, task: str, num_classes: int | 
                                     threshold=threshold, from_logits=from_logits,
                                     lower_is_positive=lower_is_positive, normalize=normalize,
                                     mask=mask, sample_weight=sample_weight, class_weight=class_weight,
-                                    ignore_index=ignore_index, validate=validate)
+                                    ignore_index=ignore_index, axis=axis, pos_label=pos_label, labels=labels,
+        validate=validate)

@@ -94,3 +94,23 @@ def tm_calibration_error(task, y, p, n_bins=15, norm="l1", num_classes=None):
 def tm_exact_binary_auroc(y, s):
     import torchmetrics.functional.classification as F
     return float(F.binary_auroc(_t(s), _t(y, integer=True)))
+
+
+def sk_partial_auroc(y, s, max_fpr, w=None):
+    """scikit-learn ``roc_auc_score(..., max_fpr=)`` (McClish-standardised partial AUC)."""
+    from sklearn.metrics import roc_auc_score
+    return float(roc_auc_score(y, s, max_fpr=max_fpr, sample_weight=w))
+
+
+def sk_auroc_ovo(y, p, average="macro", labels=None):
+    """scikit-learn one-vs-one multiclass AUROC."""
+    from sklearn.metrics import roc_auc_score
+    return float(roc_auc_score(y, p, multi_class="ovo", average=average, labels=labels))
+
+
+def tm_binary_auroc(y, s, **kw):
+    """torchmetrics ``binary_auroc`` (``max_fpr=``, ``thresholds=``)."""
+    import torchmetrics.functional.classification as F
+    with warnings.catch_warnings():
+        _quiet()
+        return float(F.binary_auroc(_t(s), _t(y, integer=True), **kw))

@@ -159,3 +159,60 @@ def retrieval_at_k(which, scores, target, k):
     fn = retrieval_precision if which == "precision" else retrieval_recall
     vals = [float(fn(torch.as_tensor(s), torch.as_tensor(t), top_k=k)) for s, t in zip(scores, target)]
     return float(np.mean(vals))
+
+
+# --------------------------------------------------------------------------- #
+# Issue 14: the options the peers' users reach for (torch layout [N, C, ...])
+# --------------------------------------------------------------------------- #
+TM_NAMES = {"precision": "precision", "recall": "recall", "f1_score": "f1_score", "specificity": "specificity",
+            "jaccard_index": "jaccard_index", "accuracy": "accuracy", "hamming_distance": "hamming_distance",
+            "stat_scores": "stat_scores", "dice_score": "f1_score"}
+
+
+def tm_classification(name, task, preds, target, **kw):
+    """``torchmetrics.functional.classification.<task>_<name>(preds, target, **kw)`` as NumPy.
+
+    ``preds`` / ``target`` in torchmetrics' layout (class axis 1); ``fbeta_score`` takes ``beta``.
+    """
+    import torch
+    import torchmetrics.functional.classification as F
+
+    fn = getattr(F, f"{task}_{TM_NAMES.get(name, name)}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = fn(torch.as_tensor(np.asarray(preds)), torch.as_tensor(np.asarray(target)), **kw)
+    return out.numpy()
+
+
+def tm_eer(task, scores, target, **kw):
+    """torchmetrics ``<task>_eer`` (exact with ``thresholds=None``, binned otherwise)."""
+    import torch
+    import torchmetrics.functional.classification as F
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return getattr(F, f"{task}_eer")(torch.as_tensor(np.asarray(scores)),
+                                         torch.as_tensor(np.asarray(target)), **kw).numpy()
+
+
+def tm_generalized_dice(preds, target, **kw):
+    """torchmetrics ``segmentation.generalized_dice_score`` (per sample, torch layout)."""
+    import torch
+    from torchmetrics.functional.segmentation import generalized_dice_score
+
+    return generalized_dice_score(torch.as_tensor(np.asarray(preds)), torch.as_tensor(np.asarray(target)),
+                                  **kw).numpy()
+
+
+def sk(name, *args, **kw):
+    """``sklearn.metrics.<name>(*args, **kw)`` with warnings silenced."""
+    return _quiet(getattr(skm, name), *args, **kw)
+
+
+def keras_metric_value(cls_name, y_true, y_pred, sample_weight=None, **kw):
+    """``keras.metrics.<cls_name>(**kw)`` after one update (float)."""
+    import keras
+
+    m = getattr(keras.metrics, cls_name)(**kw)
+    m.update_state(np.asarray(y_true), np.asarray(y_pred), sample_weight=sample_weight)
+    return float(np.asarray(m.result()))

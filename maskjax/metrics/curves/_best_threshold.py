@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from maskjax import _checks
 from maskjax._safe_divide import safe_divide
-from maskjax.metrics import _format
+from maskjax.metrics import _format, _invalid
 from maskjax.metrics.curves import _exact
 
 CRITERIA = ("f1", "fbeta", "youden", "accuracy", "recall_at_precision", "precision_at_recall")
@@ -19,7 +19,8 @@ CRITERIA = ("f1", "fbeta", "youden", "accuracy", "recall_at_precision", "precisi
 def best_threshold(preds: Any, targets: Any, *, task: str = "binary", criterion: str = "f1",
                    beta: float = 1.0, min_precision: float | None = None, min_recall: float | None = None,
                    num_classes: int | None = None, from_logits: bool = False, lower_is_positive: bool = False,
-                   mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None):
+                   mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None,
+                   axis: int | None = None):
     r"""The decision threshold that maximises a criterion, and the value it reaches.
 
     Every distinct cut point is tried: "positive iff score ``>= s_k``" for each
@@ -59,6 +60,7 @@ def best_threshold(preds: Any, targets: Any, *, task: str = "binary", criterion:
         (as the metrics' ``threshold=`` with ``from_logits=True``).
       lower_is_positive: positive iff ``score < threshold``.
       mask, sample_weight, ignore_index: the weighting contract.
+      axis: the class axis of ``preds`` (default last; ``1`` for torch's ``[N, C, d...]``).
 
     Returns:
       ``(threshold, value)``: scalars for binary, ``[K]`` per class otherwise.
@@ -86,11 +88,18 @@ def best_threshold(preds: Any, targets: Any, *, task: str = "binary", criterion:
         min_recall = _checks.check_static_float(min_recall, "min_recall", 0.0, 1.0)
     from_logits = _format.check_from_logits(from_logits)
     ignore_index = _checks.check_ignore_index(ignore_index)
-    return _best(_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
-                 _checks.as_optional_array(mask, "mask"), _checks.as_optional_array(sample_weight, "sample_weight"),
-                 task=task, criterion=criterion, beta=beta, min_precision=min_precision, min_recall=min_recall,
-                 num_classes=num_classes, from_logits=from_logits, lower_is_positive=bool(lower_is_positive),
-                 ignore_index=ignore_index)
+    if axis is not None:     # the class axis to the end (torch's [N, C, d...] with axis=1)
+        preds, targets, mask, sample_weight = _format.class_axis_last(
+            _checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"), task=task,
+            num_classes=num_classes, axis=_format.check_axis(axis), mask=mask, sample_weight=sample_weight)
+    _invalid.check_weights(sample_weight)       # NaN / negative weights: ValueError when concrete
+    bad = _invalid.count_invalid(preds, targets, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
+    return _invalid.poison(_best(
+        _checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
+        _checks.as_optional_array(mask, "mask"), _checks.as_optional_array(sample_weight, "sample_weight"),
+        task=task, criterion=criterion, beta=beta, min_precision=min_precision, min_recall=min_recall,
+        num_classes=num_classes, from_logits=from_logits, lower_is_positive=bool(lower_is_positive),
+        ignore_index=ignore_index), bad)
 
 
 @functools.partial(jax.jit, static_argnames=("task", "criterion", "beta", "min_precision", "min_recall",

@@ -28,11 +28,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from maskjax import _checks
+from maskjax import _checks, _policy
 from maskjax._safe_divide import safe_divide
 from maskjax._weighting import fold_mask_and_weight, not_ignored, weight_dtype
-from maskjax.metrics import _format
+from maskjax.metrics import _format, _invalid
 from maskjax.metrics._streaming import Metric, State, add_into, check_accumulator_dtype
+from maskjax.metrics._wide import narrow
 from maskjax.metrics.curves import _binned
 
 NORMS = ("l1", "l2", "max")
@@ -64,7 +65,8 @@ def calibration_init(n_bins: int = 15, dtype: Any = jnp.float32) -> dict:
 
 def calibration_update(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
                        n_bins: int = 15, from_logits: bool = False, mask: Any = None,
-                       sample_weight: Any = None, ignore_index: int | None = None) -> dict:
+                       sample_weight: Any = None, ignore_index: int | None = None,
+                       axis: int | None = None) -> dict:
     r"""Per-bin sums of one batch: the additive state of the calibration metrics.
 
     With element weight :math:`w_i` (the weighting contract), confidence
@@ -80,7 +82,7 @@ def calibration_update(preds: Any, targets: Any, *, task: str = "binary", num_cl
 
     Args:
       preds, targets, task, num_classes, n_bins, from_logits, mask,
-      sample_weight, ignore_index: as in :func:`calibration_error`.
+      sample_weight, ignore_index, axis: as in :func:`calibration_error`.
 
     Returns:
       ``{"weight": W, "confidence": C, "accuracy": A}``, each ``[n_bins + 1]``
@@ -101,6 +103,17 @@ def calibration_update(preds: Any, targets: Any, *, task: str = "binary", num_cl
     ignore_index = _checks.check_ignore_index(ignore_index)
     if num_classes is not None:
         num_classes = _checks.check_static_int(num_classes, "num_classes", minimum=1)
+    _invalid.check_weights(sample_weight)
+    if axis is not None:     # the class axis to the end (torch's [N, C, d...] with axis=1)
+        preds, targets, mask, sample_weight = _format.class_axis_last(
+            _checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"), task=task,
+            num_classes=num_classes, axis=_format.check_axis(axis), mask=mask, sample_weight=sample_weight)
+    if not from_logits and _policy.is_concrete(preds):
+        p = np.asarray(_checks.as_array(preds, "preds"), np.float64)
+        outside = (p < 0) | (p > 1)
+        if outside.any():
+            raise ValueError(f"`preds` must be probabilities in [0, 1] for calibration (or pass from_logits=True); "
+                             f"got {int(outside.sum())} value(s) outside, e.g. {p[outside].ravel()[:3].tolist()}.")
     return _sums(_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
                  _checks.as_optional_array(mask, "mask"), _checks.as_optional_array(sample_weight, "sample_weight"),
                  task=task, num_classes=num_classes, n_bins=n_bins, from_logits=from_logits,
@@ -122,7 +135,9 @@ def _sums(preds, targets, mask, sample_weight, *, task, num_classes, n_bins, fro
         valid = not_ignored(targets, ignore_index) & ((targets == 0) | (targets == 1))
     dtype = weight_dtype(conf)
     w = fold_mask_and_weight(conf.shape, mask=mask, sample_weight=sample_weight, dtype=dtype).weight
-    w = jnp.where(valid, w, 0).reshape(-1)
+    w = jnp.where(valid, w, 0)
+    # A kept probability outside [0, 1] (only detectable here under jit) poisons the sums: NaN result.
+    w = jnp.where(valid & ((conf < 0) | (conf > 1)), jnp.nan, w).reshape(-1)
     conf = conf.reshape(-1).astype(dtype)
     edges = jnp.asarray(_format.torch_linspace(n_bins + 1, np.dtype(dtype)))
     b = jnp.clip(_binned._buckets(conf, edges, True) - 1, 0, n_bins)
@@ -170,7 +185,8 @@ def calibration_compute(state: dict, norm: str = "l1") -> jax.Array:
 
 def reliability_diagram(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
                         n_bins: int = 15, from_logits: bool = False, mask: Any = None,
-                        sample_weight: Any = None, ignore_index: int | None = None) -> ReliabilityDiagram:
+                        sample_weight: Any = None, ignore_index: int | None = None,
+                        axis: int | None = None) -> ReliabilityDiagram:
     r"""Reliability-diagram data: per confidence bin, mean confidence, accuracy and weight.
 
     Binary (and multi-label, element-wise): confidence = ``preds`` (the
@@ -185,7 +201,7 @@ def reliability_diagram(preds: Any, targets: Any, *, task: str = "binary", num_c
         ``[...]``, multiclass ``[..., C]``, multi-label ``[..., L]``.
       targets: binary / multi-label 0/1 like ``preds``; multiclass ids ``[...]``.
       task, num_classes, n_bins, from_logits, mask, sample_weight,
-      ignore_index: as in :func:`calibration_error`.
+      ignore_index, axis: as in :func:`calibration_error`.
 
     Returns:
       :class:`ReliabilityDiagram` of ``[n_bins + 1]`` arrays.
@@ -197,14 +213,16 @@ def reliability_diagram(preds: Any, targets: Any, *, task: str = "binary", num_c
       >>> [round(v, 3) for v in d.confidence.tolist()], d.accuracy.tolist(), d.weight.tolist()
       ([0.25, 0.85, 0.0], [0.5, 1.0, 0.0], [2.0, 2.0, 0.0])
     """
-    return reliability_from_state(calibration_update(
+    bad = _invalid.count_invalid(preds, targets, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
+    return _invalid.poison(reliability_from_state(calibration_update(
         preds, targets, task=task, num_classes=num_classes, n_bins=n_bins, from_logits=from_logits, mask=mask,
-        sample_weight=sample_weight, ignore_index=ignore_index))
+        sample_weight=sample_weight, ignore_index=ignore_index, axis=axis)), bad)
 
 
 def calibration_error(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
                       n_bins: int = 15, norm: str = "l1", from_logits: bool = False, mask: Any = None,
-                      sample_weight: Any = None, ignore_index: int | None = None) -> jax.Array:
+                      sample_weight: Any = None, ignore_index: int | None = None,
+                        axis: int | None = None) -> jax.Array:
     r"""Calibration error over equal-width confidence bins (ECE, RMS-CE, MCE).
 
     With per-bin accuracy :math:`a_b`, confidence :math:`c_b` and weight share
@@ -229,6 +247,7 @@ def calibration_error(preds: Any, targets: Any, *, task: str = "binary", num_cla
       norm: ``"l1"``, ``"l2"`` or ``"max"``.
       from_logits: apply sigmoid / softmax first.
       mask, sample_weight, ignore_index: the weighting contract.
+      axis: the class axis of ``preds`` (default last; ``1`` for torch's ``[N, C, d...]``).
 
     Returns:
       A scalar.
@@ -241,9 +260,10 @@ def calibration_error(preds: Any, targets: Any, *, task: str = "binary", num_cla
       0.2
     """
     _checks.check_choice(norm, "norm", NORMS)
-    return calibration_compute(calibration_update(
+    bad = _invalid.count_invalid(preds, targets, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
+    return _invalid.poison(calibration_compute(calibration_update(
         preds, targets, task=task, num_classes=num_classes, n_bins=n_bins, from_logits=from_logits, mask=mask,
-        sample_weight=sample_weight, ignore_index=ignore_index), norm)
+        sample_weight=sample_weight, ignore_index=ignore_index, axis=axis), norm), bad)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -261,6 +281,7 @@ class CalibrationError(Metric):
       norm: ``"l1"``, ``"l2"`` or ``"max"``.
       from_logits: apply sigmoid / softmax first.
       ignore_index: a target value that counts nowhere.
+      axis: the class axis of ``preds`` (as :func:`calibration_error`).
       dtype: ``None`` / ``"float32"``, or ``"float64"`` with x64.
 
     State:
@@ -282,8 +303,10 @@ class CalibrationError(Metric):
     from_logits: bool = False
     ignore_index: int | None = None
     dtype: str | None = None
+    axis: int | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "axis", _format.check_axis(self.axis))
         _format.check_task(self.task)
         _format.check_from_logits(self.from_logits)
         object.__setattr__(self, "n_bins", _checks.check_static_int(self.n_bins, "n_bins", 1))
@@ -295,7 +318,7 @@ class CalibrationError(Metric):
 
     def state_key(self) -> Hashable:
         return ("calibration", self.task, self.num_classes, self.n_bins, self.from_logits, self.ignore_index,
-                self.dtype or "float32")
+                self.dtype or "float32", self.axis)
 
     def init(self) -> State:
         return calibration_init(self.n_bins, self.dtype or "float32")
@@ -305,7 +328,8 @@ class CalibrationError(Metric):
         """Add a batch's per-bin sums (pure, jit-able): ``calibration_update``."""
         inc = calibration_update(preds, targets, task=self.task, num_classes=self.num_classes,
                                               n_bins=self.n_bins, from_logits=self.from_logits, mask=mask,
-                                              sample_weight=sample_weight, ignore_index=self.ignore_index)
+                                              sample_weight=sample_weight, ignore_index=self.ignore_index,
+                                              axis=self.axis)
         return add_into(state, inc, type(self).__name__)
 
     def compute(self, state: State) -> jax.Array:
@@ -313,4 +337,4 @@ class CalibrationError(Metric):
 
     def reliability(self, state: State) -> ReliabilityDiagram:
         """The reliability-diagram data of the state (``maskjax.metrics.reliability_diagram``'s)."""
-        return reliability_from_state(state)
+        return reliability_from_state(narrow(self._open(state, "reliability")))

@@ -89,7 +89,7 @@ import numpy as np
 
 from maskjax import _checks
 from maskjax._safe_divide import safe_divide
-from maskjax.metrics import _format
+from maskjax.metrics import _format, _invalid
 from maskjax.metrics._streaming import Metric, State, add_into, check_accumulator_dtype
 from maskjax.metrics.curves import _binned, _exact
 
@@ -215,8 +215,10 @@ def exact_pr(c, support, *, task, average, lower_is_positive):
 
 
 def _kw(local):
-    return {k: local[k] for k in ("preds", "targets", "task", "num_classes", "thresholds", "average",
-                                  "from_logits", "lower_is_positive", "mask", "sample_weight", "ignore_index")}
+    kw = {k: local[k] for k in ("preds", "targets", "task", "num_classes", "thresholds", "average",
+                                "from_logits", "lower_is_positive", "mask", "sample_weight", "ignore_index")}
+    kw["axis"] = local.get("axis")
+    return kw
 
 
 class CurveSpec(NamedTuple):
@@ -292,7 +294,7 @@ def binned_pr_result(state: _binned.BinnedState, thr: jax.Array, *, task: str, a
 
 
 def _call(spec: CurveSpec, preds, targets, *, task, num_classes, thresholds, average, from_logits, lower_is_positive, mask,
-          sample_weight, ignore_index):
+          sample_weight, ignore_index, axis=None):
     task = _format.check_task(task)
     if spec.is_curve:
         average = _curve_average(average, task)
@@ -309,9 +311,16 @@ def _call(spec: CurveSpec, preds, targets, *, task, num_classes, thresholds, ave
     targets = _checks.as_array(targets, "targets")
     mask = _checks.as_optional_array(mask, "mask")
     sample_weight = _checks.as_optional_array(sample_weight, "sample_weight")
-    return _run(preds, targets, mask, sample_weight, thr, spec=spec, task=task, num_classes=num_classes,
-                average=average, from_logits=from_logits, lower_is_positive=lower_is_positive,
-                ignore_index=ignore_index, evenly=evenly)
+    preds, targets, mask, sample_weight = _format.class_axis_last(    # axis=: class axis to the end
+        preds, targets, task=task, num_classes=num_classes, axis=_format.check_axis(axis), mask=mask,
+        sample_weight=sample_weight)
+    _invalid.check_weights(sample_weight)       # NaN / negative weights: ValueError when concrete
+    bad = _invalid.count_invalid(preds, targets, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
+    if thr is not None and thr.shape[0] > 1:   # traced thresholds (checked eagerly when concrete): NaN if unordered
+        bad = bad + jnp.any(~(jnp.diff(thr) > 0)).astype(jnp.int32)
+    return _invalid.poison(_run(preds, targets, mask, sample_weight, thr, spec=spec, task=task, num_classes=num_classes,
+                                average=average, from_logits=from_logits, lower_is_positive=lower_is_positive,
+                                ignore_index=ignore_index, evenly=evenly), bad)
 
 
 def _curve_average(average, task):
@@ -376,6 +385,7 @@ class _Curve(Metric):
     lower_is_positive: bool = False
     ignore_index: int | None = None
     dtype: str | None = None
+    axis: int | None = None
 
     _average_default: ClassVar[Any] = "macro"
 
@@ -383,6 +393,7 @@ class _Curve(Metric):
         _format.check_task(self.task)
         _format.check_from_logits(self.from_logits)
         _checks.check_bool(self.lower_is_positive, "lower_is_positive")
+        object.__setattr__(self, "axis", _format.check_axis(self.axis))
         if self.task != "binary":
             if self.num_classes is None:
                 raise ValueError(f"task={self.task!r} needs `num_classes` (C or L) to fix the state shape.")
@@ -421,7 +432,7 @@ class _Curve(Metric):
 
     def state_key(self) -> Hashable:
         return ("curve buffer" if self.thresholds is None else "curve histogram", self.task, self.num_classes, self.thresholds, self.capacity, self.from_logits,
-                self.lower_is_positive, self.ignore_index, self._float)
+                self.lower_is_positive, self.ignore_index, self._float, self.axis)
 
     def _thr(self) -> jax.Array:
         """The increasing ``[T]`` thresholds the binned state counts against.
@@ -455,7 +466,7 @@ class _Curve(Metric):
           The new state.
         """
         kw = dict(task=self.task, num_classes=self.num_classes, from_logits=self.from_logits, mask=mask,
-                  sample_weight=sample_weight, ignore_index=self.ignore_index)
+                  sample_weight=sample_weight, ignore_index=self.ignore_index, axis=self.axis)
         p = _format.format_problems(preds, targets, **kw)
         if self.thresholds is not None:
             if self.lower_is_positive:
@@ -464,17 +475,22 @@ class _Curve(Metric):
             return add_into(state, inc, type(self).__name__)
         return _append(state, p.scores, p.labels, p.weights)     # exact: raw scores, flag used at compute
 
+    def _wide(self) -> bool:
+        return self.dtype is None and self.thresholds is not None   # a buffer holds elements, not sums
+
     def merge(self, a: State, b: State) -> State:
         if self.thresholds is not None:
-            return _binned.binned_merge(a, b)
+            return super().merge(a, b)
+        a, b = self._open(a, "merge"), self._open(b, "merge")
         out = _append(a, b.scores, b.labels, b.weights)
         # Elements b lost to its own overflow stay counted, so the result reports overflow too.
         lost_b = b.count - jnp.sum(b.weights != 0, axis=-1, dtype=jnp.int32)
-        return out._replace(count=out.count + lost_b)
+        return self._seal(out._replace(count=out.count + lost_b))
 
     def all_reduce(self, state: State, axis_name: Any) -> State:
         if self.thresholds is not None:
-            return jax.lax.psum(state, axis_name)
+            return super().all_reduce(state, axis_name)
+        state = self._open(state, "all_reduce")
         # An all-gather written as a psum of zero-padded slots: exact (x + 0 = x) and typed as
         # replicated inside shard_map (lax.all_gather's result is not, under check_vma).
         size = jax.lax.psum(1, axis_name)
@@ -484,9 +500,10 @@ class _Curve(Metric):
             slots = jnp.zeros((x.shape[0], size * self.capacity), x.dtype)
             return jax.lax.psum(jax.lax.dynamic_update_slice(slots, x, (0, offset)), axis_name)
 
-        out = _append(self.init(), gather(state.scores), gather(state.labels), gather(state.weights))
+        out = _append(self._open(self.init(), "init"), gather(state.scores), gather(state.labels),
+                      gather(state.weights))
         total = jax.lax.psum(state.count, axis_name)
-        return out._replace(count=total)
+        return self._seal(out._replace(count=total))
 
     # -- exact-mode helpers: run the one-shot function on the buffer ---------------------------
     def _buffer_inputs(self, buf: CurveBuffer) -> tuple[dict, Any]:

@@ -51,7 +51,7 @@ AP_SPEC = CurveSpec(exact=_ap_exact, binned=_ap_binned, is_curve=False)
 def precision_recall_curve(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
                            thresholds: Any = None, average: Any = None, from_logits: bool = False,
                            lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None,
-                           ignore_index: int | None = None) -> PrecisionRecallCurve:
+                           ignore_index: int | None = None, axis: int | None = None) -> PrecisionRecallCurve:
     r"""Precision-recall curve (exact or binned).
 
     .. math:: P(t) = \frac{TP(t)}{TP(t) + FP(t)},\quad R(t) = \frac{TP(t)}{\sum_i w_i y_i}
@@ -69,7 +69,7 @@ def precision_recall_curve(preds: Any, targets: Any, *, task: str = "binary", nu
       lower_is_positive: distance-like scores, a lower score means positive:
         positive iff ``score <= threshold`` (exact: ranks ``-score``, thresholds
         reported in the original units; binned: exact, see the module docstring).
-      mask, sample_weight, ignore_index: as in :func:`roc_curve`.
+      mask, sample_weight, ignore_index, axis: as in :func:`roc_curve`.
 
     Returns:
       :class:`PrecisionRecallCurve` ``(precision, recall, thresholds, valid)``;
@@ -90,7 +90,7 @@ def precision_recall_curve(preds: Any, targets: Any, *, task: str = "binary", nu
 def average_precision(preds: Any, targets: Any, *, task: str = "binary", num_classes: int | None = None,
                       thresholds: Any = None, average: Any = "macro", from_logits: bool = False,
                       lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None,
-                      ignore_index: int | None = None) -> jax.Array:
+                      ignore_index: int | None = None, axis: int | None = None) -> jax.Array:
     r"""Average precision: step-wise area under the PR curve, no interpolation.
 
     .. math:: \mathrm{AP} = \sum_k (R_k - R_{k-1}) P_k
@@ -108,7 +108,7 @@ def average_precision(preds: Any, targets: Any, *, task: str = "binary", num_cla
       lower_is_positive: distance-like scores, a lower score means positive:
         positive iff ``score <= threshold`` (exact: ranks ``-score``, thresholds
         reported in the original units; binned: exact, see the module docstring).
-      mask, sample_weight, ignore_index: as in :func:`roc_curve`.
+      mask, sample_weight, ignore_index, axis: as in :func:`roc_curve`.
 
     Returns:
       A scalar (``[K]`` for ``average=None``). Exact mode equals
