@@ -17,7 +17,7 @@ from jax import lax
 
 from maskjax import _checks
 from maskjax._safe_divide import safe_divide
-from maskjax.metrics import _format
+from maskjax.metrics import _format, _invalid
 from maskjax.metrics._confusion import (SamplesState, StateSpec, _sample_weight, _samples_state, format_inputs,
                                         run_data_pass, samples_compute, samples_init, static_zero_division)
 from maskjax.metrics._streaming import Metric, State, add_into, check_accumulator_dtype
@@ -87,7 +87,9 @@ class _RankingAtK(Metric):
         object.__setattr__(self, "ignore_index", checked["ignore_index"])
         object.__setattr__(self, "zero_division", static_zero_division(self.zero_division))
         dt = check_accumulator_dtype(self.dtype)
-        object.__setattr__(self, "dtype", dt if dt and dt.startswith("float") else "float32")
+        if dt is not None and not dt.startswith("float"):
+            raise ValueError(f"`dtype` of {type(self).__name__} must be None, 'float32' or 'float64', got {dt!r}.")
+        object.__setattr__(self, "dtype", dt)
 
     def state_spec(self) -> RankingState:
         return RankingState("multilabel", None, self.ignore_index, which=self._which, k=self.k,
@@ -97,7 +99,7 @@ class _RankingAtK(Metric):
         return (self.state_spec(), self.dtype)
 
     def init(self) -> State:
-        return self.state_spec().init(self.dtype)
+        return self.state_spec().init(self.dtype or "float32")
 
     def update(self, state: State, preds: Any, targets: Any, *, mask: Any = None,
                sample_weight: Any = None) -> State:
@@ -120,7 +122,10 @@ class _RankingAtK(Metric):
         """The metric of one batch (the data pass jitted per configuration, then compute)."""
         data = (_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
                 _checks.as_optional_array(mask, "mask"), _checks.as_optional_array(sample_weight, "sample_weight"))
-        return self.compute(run_data_pass(self.state_spec(), *data, None, None))
+        _invalid.check_weights(sample_weight)       # NaN / negative weights: ValueError when concrete
+        bad = _invalid.count_invalid(data[0], data[1], mask=data[2], sample_weight=data[3],
+                                     ignore_index=self.ignore_index)
+        return _invalid.poison(self.compute(run_data_pass(self.state_spec(), *data, None, None)), bad)
 
     def compute(self, state: State) -> jax.Array:
         return samples_compute(state, zero_division=self.zero_division)

@@ -61,6 +61,11 @@ def binned_thresholds(thresholds: Any, dtype: Any = jnp.float32) -> jax.Array:
     if thr.ndim != 1 or thr.shape[0] < 1:
         raise ValueError(f"`thresholds` must be an int >= 2 or a 1-D array, got shape {tuple(thr.shape)}.")
     _checks.check_numeric(thr, "thresholds")
+    if not isinstance(thr, jax.core.Tracer):   # concrete: checked as the streaming objects check them
+        host = np.asarray(thr, np.float64)
+        if np.isnan(host).any() or np.any(np.diff(host) <= 0):
+            raise ValueError(f"`thresholds` must be an int >= 2 or a strictly increasing 1-D array without NaN, "
+                             f"got {host.tolist()[:8]}.")
     return thr.astype(jnp.promote_types(thr.dtype, jnp.float32)) if not _checks.is_floating(thr) else thr
 
 
