@@ -100,7 +100,8 @@ def _per_sample(preds, targets, mask, *, num_classes, include_background, per_cl
     num, den = 2.0 * inter * cw, card * cw
     if not per_class:
         num, den = jnp.sum(num, axis=1), jnp.sum(den, axis=1)
-    return num, den
+    kept = jnp.any(w.reshape(w.shape[0], -1) > 0, axis=1)               # a sample with no kept element
+    return num, den, kept
 
 
 def _check(num_classes, include_background, per_class, weight_type, input_format):
@@ -118,16 +119,18 @@ def _scores(preds, targets, mask, *, num_classes, include_background, per_class,
     targets = _checks.as_array(targets, "targets")
     lead = targets.shape if input_format == "index" else preds.shape[:-1]
     mask = squeeze_trailing(_checks.as_optional_array(mask, "mask"), tuple(lead), "mask")
-    num, den = _per_sample(preds, targets, mask, num_classes=num_classes, include_background=include_background,
-                           per_class=per_class, weight_type=weight_type, input_format=input_format,
-                           ignore_index=_checks.check_ignore_index(ignore_index), axis=_format.check_axis(axis))
-    return safe_divide(num, den)
+    num, den, kept = _per_sample(preds, targets, mask, num_classes=num_classes,
+                                 include_background=include_background, per_class=per_class,
+                                 weight_type=weight_type, input_format=input_format,
+                                 ignore_index=_checks.check_ignore_index(ignore_index), axis=_format.check_axis(axis))
+    return safe_divide(num, den), kept
 
 
-def _sample_mean(scores, sample_weight):
+def _sample_mean(scores, kept, sample_weight):
+    """Σ s·score and Σ s over the samples with a kept element (a fully masked sample is dropped)."""
     n = scores.shape[0]
     s = jnp.ones((n,), jnp.float32) if sample_weight is None else jnp.asarray(sample_weight, jnp.float32).reshape(n)
-    s = s.reshape((n,) + (1,) * (scores.ndim - 1))
+    s = jnp.where(kept, s, 0.0).reshape((n,) + (1,) * (scores.ndim - 1))
     return jnp.sum(scores * s, axis=0), jnp.sum(s)
 
 
@@ -155,7 +158,7 @@ def generalized_dice_score(preds: Any, targets: Any, *, num_classes: int, includ
       input_format: ``"one-hot"``, ``"index"`` or ``"mixed"`` (torchmetrics).
       per_sample: return ``[N]`` per-sample scores instead of their mean.
       mask: ``[N, ...]`` element mask (a trailing size-1 axis is accepted); masked elements
-        count nowhere.
+        count nowhere, and a sample without a kept element is left out of the mean.
       sample_weight: ``[N]`` weights of the mean over samples.
       ignore_index: with class-id targets, a target value whose elements count nowhere.
       axis: the class axis of one-hot inputs (default last).
@@ -172,12 +175,12 @@ def generalized_dice_score(preds: Any, targets: Any, *, num_classes: int, includ
       0.7826
     """
     num_classes = _check(num_classes, include_background, per_class, weight_type, input_format)
-    scores = _scores(preds, targets, mask, num_classes=num_classes, include_background=include_background,
-                     per_class=per_class, weight_type=weight_type, input_format=input_format,
-                     ignore_index=ignore_index, axis=axis)
+    scores, kept = _scores(preds, targets, mask, num_classes=num_classes, include_background=include_background,
+                           per_class=per_class, weight_type=weight_type, input_format=input_format,
+                           ignore_index=ignore_index, axis=axis)
     if per_sample:
         return scores
-    total, count = _sample_mean(scores, sample_weight)
+    total, count = _sample_mean(scores, kept, sample_weight)
     return safe_divide(total, count)
 
 
@@ -224,11 +227,11 @@ class GeneralizedDiceScore(Metric):
 
     def update(self, state: State, preds: Any, targets: Any, *, mask: Any = None,
                sample_weight: Any = None) -> State:
-        scores = _scores(preds, targets, mask, num_classes=self.num_classes,
-                         include_background=self.include_background, per_class=self.per_class,
-                         weight_type=self.weight_type, input_format=self.input_format,
-                         ignore_index=self.ignore_index, axis=self.axis)
-        return add_into(state, _sample_mean(scores, sample_weight), type(self).__name__)
+        scores, kept = _scores(preds, targets, mask, num_classes=self.num_classes,
+                               include_background=self.include_background, per_class=self.per_class,
+                               weight_type=self.weight_type, input_format=self.input_format,
+                               ignore_index=self.ignore_index, axis=self.axis)
+        return add_into(state, _sample_mean(scores, kept, sample_weight), type(self).__name__)
 
     def compute(self, state: State) -> jax.Array:
         return safe_divide(state[0], state[1])

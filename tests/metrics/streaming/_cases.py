@@ -51,6 +51,11 @@ def _multilabel(rng, n):
     return (_quarter_scores(rng, (n, L)), rng.integers(0, 2, (n, L)).astype(np.int32)), {}
 
 
+def _segmentation(rng, n):
+    """Class-id maps ``[n, 4]`` (generalized Dice, ``input_format="index"``)."""
+    return (rng.integers(0, C, (n, 4)).astype(np.int32), rng.integers(0, C, (n, 4)).astype(np.int32)), {}
+
+
 def _multiclass_probs(rng, n):
     logits = rng.normal(size=(n, C))
     p = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
@@ -115,6 +120,12 @@ def build_cases():
         cases.append((name + "-exact", cls(task="binary", capacity=64), _binary))
     cases.append(("PrecisionAtK", M.PrecisionAtK(k=2), _multilabel))
     cases.append(("RecallAtK-weighted", M.RecallAtK(k=2), _weighted(_multilabel)))
+    if _has("EqualErrorRate"):
+        cases.append(("EqualErrorRate-binned", M.EqualErrorRate(thresholds=5), _binary))
+        cases.append(("EqualErrorRate-exact", M.EqualErrorRate(capacity=64), _binary))
+    if _has("GeneralizedDiceScore"):   # "linear": no batch-dependent fill of infinite class weights
+        cases.append(("GeneralizedDiceScore", M.GeneralizedDiceScore(num_classes=C, input_format="index",
+                                                                     weight_type="linear"), _segmentation))
     if _has("CalibrationError"):
         cases.append(("CalibrationError", M.CalibrationError(task="binary", n_bins=4), _binary))
         cases.append(("CalibrationError-weighted", M.CalibrationError(task="binary", n_bins=4, dtype="float32"),
@@ -201,7 +212,8 @@ def assert_states_match(metric, a, b, what=""):
         a, b = metric.compute(jax.device_get(a)), metric.compute(jax.device_get(b))
         jax.tree.map(lambda x, y: np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-6,
                                                              equal_nan=True, err_msg=what), a, b)
-    elif isinstance(metric, M.CalibrationError) or type(getattr(a, "value", a)).__name__ == "SamplesState":
+    elif (isinstance(metric, (M.CalibrationError, M.GeneralizedDiceScore))
+          or type(getattr(a, "value", a)).__name__ == "SamplesState"):
         # Σ w·confidence, Σ per-sample scores: arbitrary floats, order-dependent rounding
         jax.tree.map(lambda x, y: np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-6,
                                                              err_msg=what), a, b)
