@@ -498,3 +498,56 @@ def test_generalized_dice_mask_and_ignore_index():
     close(got, want)
     close(M.generalized_dice_score(p, t, num_classes=C, input_format="index", mask=keep[..., None],
                                    per_sample=True), want, "trailing size-1 mask")
+
+
+# --------------------------------------------------------------------------- #
+# every option under jit (static shapes) equals the eager call; labels / class_id with masks
+# --------------------------------------------------------------------------- #
+_S4, _Y4 = _mc(seed=51)
+_B = (RNG.random(30).astype(np.float32), RNG.integers(0, 2, 30))
+JIT_CASES = [
+    ("samplewise", M.f1_score, (_S4, _Y4), dict(task="multiclass", num_classes=C, multidim_average="samplewise")),
+    ("top_k", M.precision, (_S4, _Y4), dict(task="multiclass", num_classes=C, top_k=2, average="macro")),
+    ("class_id", M.recall, (_S4, _Y4), dict(task="multiclass", num_classes=C, class_id=1)),
+    ("labels", M.jaccard_index, (_S4, _Y4), dict(task="multiclass", num_classes=C, labels=[3, 1], average="macro")),
+    ("labels-confmat", M.confusion_matrix, (_S4, _Y4), dict(task="multiclass", num_classes=C, labels=[3, 1])),
+    ("pos_label", M.f1_score, (_B[1], 1 - _B[1]), dict(task="binary", pos_label=0)),
+    ("adjusted", M.balanced_accuracy, (_S4, _Y4), dict(task="multiclass", num_classes=C, adjusted=True)),
+    ("max_fpr", M.auroc, _B, dict(max_fpr=0.3)),
+    ("eer", M.equal_error_rate, _B, {}),
+    ("axis", M.specificity, (np.moveaxis(_S4, -1, 1), _Y4), dict(task="multiclass", num_classes=C, axis=1)),
+]
+
+
+@pytest.mark.parametrize("fn,args,kw", [c[1:] for c in JIT_CASES], ids=[c[0] for c in JIT_CASES])
+def test_option_under_jit_equals_eager(fn, args, kw):
+    mask = np.random.default_rng(5).random(np.asarray(args[1]).shape) < 0.8
+    eager = fn(*args, mask=mask, **kw)
+    jitted = jax.jit(lambda a, b, m: fn(a, b, mask=m, **kw))(*args, mask)
+    close(jitted, eager)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**31), labels=st.lists(st.integers(0, 6), min_size=1, max_size=5, unique=True),
+       average=st.sampled_from(AVERAGES))
+def test_labels_with_mask_vs_sklearn_property(seed, labels, average):
+    # fixed shapes (40 elements, C = 4; labels up to 6 include absent ids): one compile per average
+    rng = np.random.default_rng(seed)
+    p, y, w = rng.integers(0, C, 40), rng.integers(0, C, 40), rng.uniform(0.1, 2, 40)
+    keep = rng.random(40) < 0.8
+    got = M.precision(p, y, task="multiclass", num_classes=C, average=average, labels=labels, sample_weight=w,
+                      mask=keep)
+    want = om.sk("precision_score", y[keep], p[keep], average=average, labels=labels, sample_weight=w[keep],
+                 zero_division=0)
+    close(got, want, f"labels={labels} {average}")
+
+
+@pytest.mark.parametrize("name", ["precision", "recall", "f1_score", "jaccard_index"])
+def test_class_id_with_mask_and_ignore_index_vs_torchmetrics(name):
+    rng = np.random.default_rng(61)
+    s, y = rng.random((40, C)).astype(np.float32), rng.integers(0, C, 40)
+    y_ig = np.where(rng.random(40) < 0.8, y, -100)
+    want = om.tm_classification(name, "multiclass", s, y_ig, num_classes=C, average=None, ignore_index=-100)
+    for k in range(C):
+        close(M.__dict__[name](s, y_ig, task="multiclass", num_classes=C, class_id=k, ignore_index=-100), want[k])
+        close(M.__dict__[name](s, y, task="multiclass", num_classes=C, class_id=k, mask=y_ig != -100), want[k])
