@@ -80,6 +80,10 @@ __all__ = [
     "ROC",
     "PRCurve",
     "CalibrationError",
+    "equal_error_rate",
+    "EqualErrorRate",
+    "generalized_dice_score",
+    "GeneralizedDiceScore",
     "Metric",
     "Mean",
     "Sum",
@@ -116,6 +120,8 @@ AveragePrecision = _core.AveragePrecision
 ROC = _core.ROC
 PRCurve = _core.PRCurve
 CalibrationError = _core.CalibrationError
+EqualErrorRate = _core.EqualErrorRate
+GeneralizedDiceScore = _core.GeneralizedDiceScore
 Metric = _core.Metric
 Mean = _core.Mean
 Sum = _core.Sum
@@ -133,6 +139,7 @@ def stat_scores(
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
         average: str | None = None, absent_classes: str = 'auto', mask: Any = None,
         sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
+        axis: int | None = None, pos_label: int | None = None, multidim_average: str = 'global',
         validate: bool = False,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.stat_scores` (no gradient).
@@ -142,7 +149,8 @@ def stat_scores(
     Arguments and maths as the core (``help(maskjax.metrics.stat_scores)``): TF tensors in
     (data and tensor options such as ``mask``, ``sample_weight``, ``class_weight``), TF
     tensors out. Defaults are the core's: ``threshold=0.5``, ``from_logits=False``,
-    ``lower_is_positive=False``, ``absent_classes='auto'``, ``validate=False``.
+    ``lower_is_positive=False``, ``absent_classes='auto'``, ``multidim_average='global'``,
+    ``validate=False``.
 
     Returns:
       TF tensors in the core's layout. ``[5]`` for binary, ``[K, 5]`` or ``[5]``
@@ -156,7 +164,8 @@ def confusion_matrix(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
         normalize: str | None = None, mask: Any = None, sample_weight: Any = None,
-        class_weight: Any = None, ignore_index: int | None = None, validate: bool = False,
+        class_weight: Any = None, ignore_index: int | None = None, axis: int | None = None,
+        pos_label: int | None = None, labels: Any = None, validate: bool = False,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.confusion_matrix` (no gradient).
 
@@ -181,7 +190,9 @@ def accuracy(
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
         top_k: int = 1, average: str | None = 'micro', absent_classes: str = 'auto',
         mask: Any = None, sample_weight: Any = None, class_weight: Any = None,
-        ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False,
+        ignore_index: int | None = None, zero_division: float = 0.0, axis: int | None = None,
+        pos_label: int | None = None, multidim_average: str = 'global', labels: Any = None,
+        validate: bool = False,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.accuracy` (no gradient).
 
@@ -191,7 +202,8 @@ def accuracy(
     (data and tensor options such as ``mask``, ``sample_weight``, ``class_weight``), TF
     tensors out. Defaults are the core's: ``threshold=0.5``, ``from_logits=False``,
     ``lower_is_positive=False``, ``top_k=1``, ``average='micro'``,
-    ``absent_classes='auto'``, ``zero_division=0.0``, ``validate=False``.
+    ``absent_classes='auto'``, ``zero_division=0.0``, ``multidim_average='global'``,
+    ``validate=False``.
 
     Returns:
       TF tensors in the core's layout. Scalar, or ``[K]`` for ``average=None``.
@@ -205,6 +217,7 @@ def balanced_accuracy(
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
         average: str | None = 'macro', mask: Any = None, sample_weight: Any = None,
         class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0,
+        axis: int | None = None, pos_label: int | None = None, adjusted: bool = False,
         validate: bool = False,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.balanced_accuracy` (no gradient).
@@ -215,7 +228,7 @@ def balanced_accuracy(
     tensors in (data and tensor options such as ``mask``, ``sample_weight``,
     ``class_weight``), TF tensors out. Defaults are the core's: ``threshold=0.5``,
     ``from_logits=False``, ``lower_is_positive=False``, ``average='macro'``,
-    ``zero_division=0.0``, ``validate=False``.
+    ``zero_division=0.0``, ``adjusted=False``, ``validate=False``.
 
     Returns:
       TF tensors in the core's layout. Scalar (``[L]`` for multilabel ``average=None``).
@@ -229,7 +242,8 @@ def hamming_distance(
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
         average: str | None = 'micro', absent_classes: str = 'auto', mask: Any = None,
         sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-        zero_division: float = 0.0, validate: bool = False,
+        zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None,
+        multidim_average: str = 'global', labels: Any = None, validate: bool = False,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.hamming_distance` (no gradient).
 
@@ -239,7 +253,7 @@ def hamming_distance(
     in (data and tensor options such as ``mask``, ``sample_weight``, ``class_weight``), TF
     tensors out. Defaults are the core's: ``threshold=0.5``, ``from_logits=False``,
     ``lower_is_positive=False``, ``average='micro'``, ``absent_classes='auto'``,
-    ``zero_division=0.0``, ``validate=False``.
+    ``zero_division=0.0``, ``multidim_average='global'``, ``validate=False``.
 
     Returns:
       TF tensors in the core's layout. Scalar, or ``[K]`` for ``average=None``.
@@ -252,7 +266,8 @@ def exact_match(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
         mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None,
-        zero_division: float = 0.0, validate: bool = False,
+        zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None,
+        validate: bool = False,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.exact_match` (no gradient).
 
@@ -274,7 +289,7 @@ def top_k_accuracy(
         preds: Any, targets: Any, *, top_k: int, num_classes: int, task: str = 'multiclass',
         average: str | None = 'micro', absent_classes: str = 'auto', mask: Any = None,
         sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-        zero_division: float = 0.0, validate: bool = False,
+        zero_division: float = 0.0, validate: bool = False, axis: int | None = None,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.top_k_accuracy` (no gradient).
 
@@ -297,7 +312,9 @@ def precision(
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
         average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None,
         sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-        zero_division: float = 0.0, validate: bool = False,
+        zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None,
+        multidim_average: str = 'global', top_k: int = 1, class_id: int | None = None,
+        labels: Any = None, validate: bool = False,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.precision` (no gradient).
 
@@ -307,7 +324,7 @@ def precision(
     (data and tensor options such as ``mask``, ``sample_weight``, ``class_weight``), TF
     tensors out. Defaults are the core's: ``threshold=0.5``, ``from_logits=False``,
     ``lower_is_positive=False``, ``average='macro'``, ``absent_classes='auto'``,
-    ``zero_division=0.0``, ``validate=False``.
+    ``zero_division=0.0``, ``multidim_average='global'``, ``top_k=1``, ``validate=False``.
 
     Returns:
       TF tensors in the core's layout. Scalar, or ``[K]`` for ``average=None`` (binary:
@@ -322,7 +339,9 @@ def recall(
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
         average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None,
         sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-        zero_division: float = 0.0, validate: bool = False,
+        zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None,
+        multidim_average: str = 'global', top_k: int = 1, class_id: int | None = None,
+        labels: Any = None, validate: bool = False,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.recall` (no gradient).
 
@@ -332,7 +351,7 @@ def recall(
     and tensor options such as ``mask``, ``sample_weight``, ``class_weight``), TF tensors
     out. Defaults are the core's: ``threshold=0.5``, ``from_logits=False``,
     ``lower_is_positive=False``, ``average='macro'``, ``absent_classes='auto'``,
-    ``zero_division=0.0``, ``validate=False``.
+    ``zero_division=0.0``, ``multidim_average='global'``, ``top_k=1``, ``validate=False``.
 
     Returns:
       TF tensors in the core's layout. Scalar, or ``[K]`` for ``average=None`` (binary:
@@ -347,7 +366,9 @@ def specificity(
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
         average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None,
         sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-        zero_division: float = 0.0, validate: bool = False,
+        zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None,
+        multidim_average: str = 'global', top_k: int = 1, class_id: int | None = None,
+        labels: Any = None, validate: bool = False,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.specificity` (no gradient).
 
@@ -357,7 +378,7 @@ def specificity(
     (data and tensor options such as ``mask``, ``sample_weight``, ``class_weight``), TF
     tensors out. Defaults are the core's: ``threshold=0.5``, ``from_logits=False``,
     ``lower_is_positive=False``, ``average='macro'``, ``absent_classes='auto'``,
-    ``zero_division=0.0``, ``validate=False``.
+    ``zero_division=0.0``, ``multidim_average='global'``, ``top_k=1``, ``validate=False``.
 
     Returns:
       TF tensors in the core's layout. Scalar, or ``[K]`` for ``average=None`` (binary:
@@ -372,7 +393,9 @@ def f1_score(
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
         average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None,
         sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-        zero_division: float = 0.0, validate: bool = False,
+        zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None,
+        multidim_average: str = 'global', top_k: int = 1, class_id: int | None = None,
+        labels: Any = None, validate: bool = False,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.f1_score` (no gradient).
 
@@ -382,7 +405,7 @@ def f1_score(
     (data and tensor options such as ``mask``, ``sample_weight``, ``class_weight``), TF
     tensors out. Defaults are the core's: ``threshold=0.5``, ``from_logits=False``,
     ``lower_is_positive=False``, ``average='macro'``, ``absent_classes='auto'``,
-    ``zero_division=0.0``, ``validate=False``.
+    ``zero_division=0.0``, ``multidim_average='global'``, ``top_k=1``, ``validate=False``.
 
     Returns:
       TF tensors in the core's layout. Scalar, or ``[K]`` for ``average=None`` (binary:
@@ -397,7 +420,9 @@ def fbeta_score(
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
         average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None,
         sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-        zero_division: float = 0.0, validate: bool = False,
+        zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None,
+        multidim_average: str = 'global', top_k: int = 1, class_id: int | None = None,
+        labels: Any = None, validate: bool = False,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.fbeta_score` (no gradient).
 
@@ -407,7 +432,7 @@ def fbeta_score(
     (data and tensor options such as ``mask``, ``sample_weight``, ``class_weight``), TF
     tensors out. Defaults are the core's: ``threshold=0.5``, ``from_logits=False``,
     ``lower_is_positive=False``, ``average='macro'``, ``absent_classes='auto'``,
-    ``zero_division=0.0``, ``validate=False``.
+    ``zero_division=0.0``, ``multidim_average='global'``, ``top_k=1``, ``validate=False``.
 
     Returns:
       TF tensors in the core's layout. Scalar, or ``[K]`` for ``average=None``.
@@ -421,7 +446,9 @@ def dice_score(
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
         average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None,
         sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-        zero_division: float = 0.0, validate: bool = False,
+        zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None,
+        multidim_average: str = 'global', class_id: int | None = None, labels: Any = None,
+        validate: bool = False,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.dice_score` (no gradient).
 
@@ -431,7 +458,7 @@ def dice_score(
     (data and tensor options such as ``mask``, ``sample_weight``, ``class_weight``), TF
     tensors out. Defaults are the core's: ``threshold=0.5``, ``from_logits=False``,
     ``lower_is_positive=False``, ``average='macro'``, ``absent_classes='auto'``,
-    ``zero_division=0.0``, ``validate=False``.
+    ``zero_division=0.0``, ``multidim_average='global'``, ``validate=False``.
 
     Returns:
       TF tensors in the core's layout. Scalar, or ``[K]`` for ``average=None`` (binary:
@@ -446,7 +473,9 @@ def jaccard_index(
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
         average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None,
         sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None,
-        zero_division: float = 0.0, validate: bool = False,
+        zero_division: float = 0.0, axis: int | None = None, pos_label: int | None = None,
+        multidim_average: str = 'global', class_id: int | None = None, labels: Any = None,
+        validate: bool = False,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.jaccard_index` (no gradient).
 
@@ -456,7 +485,7 @@ def jaccard_index(
     (data and tensor options such as ``mask``, ``sample_weight``, ``class_weight``), TF
     tensors out. Defaults are the core's: ``threshold=0.5``, ``from_logits=False``,
     ``lower_is_positive=False``, ``average='macro'``, ``absent_classes='auto'``,
-    ``zero_division=0.0``, ``validate=False``.
+    ``zero_division=0.0``, ``multidim_average='global'``, ``validate=False``.
 
     Returns:
       TF tensors in the core's layout. Scalar, or ``[K]`` for ``average=None`` (binary:
@@ -470,7 +499,8 @@ def matthews_corrcoef(
         preds: Any, targets: Any, *, task: str, num_classes: int | None = None,
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
         mask: Any = None, sample_weight: Any = None, class_weight: Any = None,
-        ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False,
+        ignore_index: int | None = None, zero_division: float = 0.0, axis: int | None = None,
+        pos_label: int | None = None, validate: bool = False,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.matthews_corrcoef` (no gradient).
 
@@ -494,7 +524,8 @@ def cohen_kappa(
         threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False,
         weights: str | None = None, mask: Any = None, sample_weight: Any = None,
         class_weight: Any = None, ignore_index: int | None = None,
-        zero_division: float = float("nan"), validate: bool = False,
+        zero_division: float = float("nan"), axis: int | None = None,
+        pos_label: int | None = None, labels: Any = None, validate: bool = False,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.cohen_kappa` (no gradient).
 
@@ -554,7 +585,7 @@ def roc_curve(
         preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None,
         thresholds: Any = None, average: Any = None, from_logits: bool = False,
         lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None,
-        ignore_index: int | None = None,
+        ignore_index: int | None = None, axis: int | None = None,
 ) -> RocCurve:
     """TensorFlow front of :func:`maskjax.metrics.roc_curve` (no gradient).
 
@@ -579,7 +610,7 @@ def precision_recall_curve(
         preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None,
         thresholds: Any = None, average: Any = None, from_logits: bool = False,
         lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None,
-        ignore_index: int | None = None,
+        ignore_index: int | None = None, axis: int | None = None,
 ) -> PrecisionRecallCurve:
     """TensorFlow front of :func:`maskjax.metrics.precision_recall_curve` (no gradient).
 
@@ -604,7 +635,8 @@ def auroc(
         preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None,
         thresholds: Any = None, average: Any = 'macro', from_logits: bool = False,
         lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None,
-        ignore_index: int | None = None,
+        ignore_index: int | None = None, max_fpr: float | None = None, multi_class: str = 'ovr',
+        axis: int | None = None,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.auroc` (no gradient).
 
@@ -613,7 +645,7 @@ def auroc(
     Arguments and maths as the core (``help(maskjax.metrics.auroc)``): TF tensors in (data
     and tensor options such as ``mask``, ``sample_weight``, ``class_weight``), TF tensors
     out. Defaults are the core's: ``task='binary'``, ``average='macro'``,
-    ``from_logits=False``, ``lower_is_positive=False``.
+    ``from_logits=False``, ``lower_is_positive=False``, ``multi_class='ovr'``.
 
     Returns:
       TF tensors in the core's layout. A scalar (``[K]`` for ``average=None``). Exact mode
@@ -631,7 +663,7 @@ def average_precision(
         preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None,
         thresholds: Any = None, average: Any = 'macro', from_logits: bool = False,
         lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None,
-        ignore_index: int | None = None,
+        ignore_index: int | None = None, axis: int | None = None,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.average_precision` (no gradient).
 
@@ -657,7 +689,7 @@ def best_threshold(
         beta: float = 1.0, min_precision: float | None = None, min_recall: float | None = None,
         num_classes: int | None = None, from_logits: bool = False,
         lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None,
-        ignore_index: int | None = None,
+        ignore_index: int | None = None, axis: int | None = None,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.best_threshold` (no gradient).
 
@@ -679,7 +711,7 @@ def best_threshold(
 def calibration_error(
         preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None,
         n_bins: int = 15, norm: str = 'l1', from_logits: bool = False, mask: Any = None,
-        sample_weight: Any = None, ignore_index: int | None = None,
+        sample_weight: Any = None, ignore_index: int | None = None, axis: int | None = None,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.calibration_error` (no gradient).
 
@@ -700,7 +732,7 @@ def calibration_error(
 def reliability_diagram(
         preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None,
         n_bins: int = 15, from_logits: bool = False, mask: Any = None,
-        sample_weight: Any = None, ignore_index: int | None = None,
+        sample_weight: Any = None, ignore_index: int | None = None, axis: int | None = None,
 ) -> ReliabilityDiagram:
     """TensorFlow front of :func:`maskjax.metrics.reliability_diagram` (no gradient).
 
@@ -716,3 +748,50 @@ def reliability_diagram(
       arrays.
     """
     return _run(_core.reliability_diagram, locals(), 2, differentiable=False)
+
+
+@_do_not_convert  # autograph would add its own locals
+def equal_error_rate(
+        preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None,
+        thresholds: Any = None, from_logits: bool = False, lower_is_positive: bool = False,
+        mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None,
+        axis: int | None = None,
+) -> tf.Tensor:
+    """TensorFlow front of :func:`maskjax.metrics.equal_error_rate` (no gradient).
+
+    Equal error rate: where the ROC's false acceptance and false rejection rates meet.
+
+    Arguments and maths as the core (``help(maskjax.metrics.equal_error_rate)``): TF tensors
+    in (data and tensor options such as ``mask``, ``sample_weight``, ``class_weight``), TF
+    tensors out. Defaults are the core's: ``task='binary'``, ``from_logits=False``,
+    ``lower_is_positive=False``.
+
+    Returns:
+      TF tensors in the core's layout. A scalar (binary) or ``[K]``; ``nan`` for a problem
+      without positives or negatives.
+    """
+    return _run(_core.equal_error_rate, locals(), 2, differentiable=False)
+
+
+@_do_not_convert  # autograph would add its own locals
+def generalized_dice_score(
+        preds: Any, targets: Any, *, num_classes: int, include_background: bool = True,
+        per_class: bool = False, weight_type: str = 'square', input_format: str = 'one-hot',
+        per_sample: bool = False, mask: Any = None, sample_weight: Any = None,
+        ignore_index: int | None = None, axis: int | None = None,
+) -> tf.Tensor:
+    """TensorFlow front of :func:`maskjax.metrics.generalized_dice_score` (no gradient).
+
+    Generalized Dice score (segmentation), torchmetrics' definition.
+
+    Arguments and maths as the core (``help(maskjax.metrics.generalized_dice_score)``): TF
+    tensors in (data and tensor options such as ``mask``, ``sample_weight``,
+    ``class_weight``), TF tensors out. Defaults are the core's: ``include_background=True``,
+    ``per_class=False``, ``weight_type='square'``, ``input_format='one-hot'``,
+    ``per_sample=False``.
+
+    Returns:
+      TF tensors in the core's layout. Scalar (``[C]`` with ``per_class``; ``[N]`` / ``[N,
+      C]`` with ``per_sample``).
+    """
+    return _run(_core.generalized_dice_score, locals(), 2, differentiable=False)
