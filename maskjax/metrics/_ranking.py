@@ -65,7 +65,12 @@ class RankingState(StateSpec):
 
     def update(self, preds: Any, targets: Any, mask: Any, sample_weight: Any, class_weight: Any,
                threshold: Any) -> SamplesState:
-        return ranking_update(jnp.asarray(preds), jnp.asarray(targets), k=self.k, which=self.which, mask=mask,
+        preds, targets = jnp.asarray(preds), jnp.asarray(targets)
+        if self.axis is not None:     # the label (item) axis to the end
+            preds, targets, mask, sample_weight = _format.class_axis_last(
+                preds, targets, task="multilabel", num_classes=None, axis=self.axis, mask=mask,
+                sample_weight=sample_weight)
+        return ranking_update(preds, targets, k=self.k, which=self.which, mask=mask,
                               sample_weight=sample_weight, ignore_index=self.ignore_index,
                               zero_division=self.zero_division)
 
@@ -78,11 +83,13 @@ class _RankingAtK(Metric):
     ignore_index: int | None = None
     zero_division: Any = 0.0
     dtype: str | None = None
+    axis: int | None = None
 
     _which: ClassVar[str] = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "k", _checks.check_static_int(self.k, "k", minimum=1))
+        object.__setattr__(self, "axis", _format.check_axis(self.axis))
         checked = _format.check_args("multilabel", ignore_index=self.ignore_index)
         object.__setattr__(self, "ignore_index", checked["ignore_index"])
         object.__setattr__(self, "zero_division", static_zero_division(self.zero_division))
@@ -92,7 +99,7 @@ class _RankingAtK(Metric):
         object.__setattr__(self, "dtype", dt)
 
     def state_spec(self) -> RankingState:
-        return RankingState("multilabel", None, self.ignore_index, which=self._which, k=self.k,
+        return RankingState("multilabel", None, self.ignore_index, axis=self.axis, which=self._which, k=self.k,
                             zero_division=self.zero_division)
 
     def state_key(self) -> Hashable:
@@ -184,9 +191,9 @@ class RecallAtK(_RankingAtK):
 
 
 def _one_shot(cls: type, preds: Any, targets: Any, *, k: int, mask: Any, sample_weight: Any,
-              ignore_index: int | None, zero_division: Any, validate: bool) -> jax.Array:
+              ignore_index: int | None, zero_division: Any, validate: bool, axis: Any = None) -> jax.Array:
     _checks.check_bool(validate, "validate")
-    metric = cls(k=k, ignore_index=ignore_index, zero_division=zero_division)
+    metric = cls(k=k, ignore_index=ignore_index, zero_division=zero_division, axis=axis)
     if validate:
         _format.validate_values(preds, targets, task="multilabel", ignore_index=metric.ignore_index)
     return metric.evaluate(preds, targets, mask=mask, sample_weight=sample_weight)
@@ -194,7 +201,7 @@ def _one_shot(cls: type, preds: Any, targets: Any, *, k: int, mask: Any, sample_
 
 def precision_at_k(preds: Any, targets: Any, *, k: int, mask: Any = None, sample_weight: Any = None,
                    ignore_index: int | None = None, zero_division: float = 0.0,
-                   validate: bool = False) -> jax.Array:
+                   validate: bool = False, axis: int | None = None) -> jax.Array:
     r"""Multilabel precision@k: the fraction of each sample's top-k labels that are relevant.
 
     :math:`P@k_i = |\mathrm{top}_k(s_i) \cap \{l: y_{il} = 1\}| / k`, averaged
@@ -212,6 +219,7 @@ def precision_at_k(preds: Any, targets: Any, *, k: int, mask: Any = None, sample
       ignore_index: target value treated like a masked label.
       zero_division: value when no sample is kept.
       validate: eager check that targets are 0/1.
+      axis: the label (item) axis of ``preds`` / ``targets`` (default last).
 
     Returns:
       Scalar.
@@ -225,12 +233,12 @@ def precision_at_k(preds: Any, targets: Any, *, k: int, mask: Any = None, sample
       0.5
     """
     return _one_shot(PrecisionAtK, preds, targets, k=k, mask=mask, sample_weight=sample_weight,
-                     ignore_index=ignore_index, zero_division=zero_division, validate=validate)
+                     ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis)
 
 
 def recall_at_k(preds: Any, targets: Any, *, k: int, mask: Any = None, sample_weight: Any = None,
                 ignore_index: int | None = None, zero_division: float = 0.0,
-                validate: bool = False) -> jax.Array:
+                validate: bool = False, axis: int | None = None) -> jax.Array:
     r"""Multilabel recall@k: the fraction of each sample's relevant labels in its top k.
 
     :math:`R@k_i = |\mathrm{top}_k(s_i) \cap \{l: y_{il} = 1\}| / |\{l: y_{il}=1\}|`
@@ -247,6 +255,7 @@ def recall_at_k(preds: Any, targets: Any, *, k: int, mask: Any = None, sample_we
       ignore_index: target value treated like a masked label.
       zero_division: value of 0/0 (sample without relevant labels; nan drops it).
       validate: eager check that targets are 0/1.
+      axis: the label (item) axis of ``preds`` / ``targets`` (default last).
 
     Returns:
       Scalar.
@@ -260,4 +269,4 @@ def recall_at_k(preds: Any, targets: Any, *, k: int, mask: Any = None, sample_we
       0.75
     """
     return _one_shot(RecallAtK, preds, targets, k=k, mask=mask, sample_weight=sample_weight,
-                     ignore_index=ignore_index, zero_division=zero_division, validate=validate)
+                     ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis)

@@ -551,3 +551,15 @@ def test_class_id_with_mask_and_ignore_index_vs_torchmetrics(name):
     for k in range(C):
         close(M.__dict__[name](s, y_ig, task="multiclass", num_classes=C, class_id=k, ignore_index=-100), want[k])
         close(M.__dict__[name](s, y, task="multiclass", num_classes=C, class_id=k, mask=y_ig != -100), want[k])
+
+
+@pytest.mark.parametrize("name", ["precision_at_k", "recall_at_k"])
+def test_ranking_axis(name):
+    rng = np.random.default_rng(71)
+    s, y = rng.random((5, 6, L)).astype(np.float32), rng.integers(0, 2, (5, 6, L))
+    want = getattr(M, name)(s, y, k=2)
+    close(getattr(M, name)(np.moveaxis(s, -1, 1), np.moveaxis(y, -1, 1), k=2, axis=1), want)
+    cls = M.PrecisionAtK if name == "precision_at_k" else M.RecallAtK
+    close(cls(k=2, axis=1)(np.moveaxis(s, -1, 1), np.moveaxis(y, -1, 1)), want)
+    # the class-last value against torchmetrics retrieval (per sample, averaged)
+    close(want, om.retrieval_at_k(name.split("_")[0], s.reshape(-1, L), y.reshape(-1, L), 2))
