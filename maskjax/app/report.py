@@ -6,8 +6,9 @@ precision, recall and F1 share one counting state) and from
 ``maskjax.losses`` (per-element loss averaged by ``maskjax.metrics.Mean``).
 Every chunk is padded to one fixed row count and the padding is masked out,
 so the jitted update compiles once however many chunks a file has. States
-are flushed into a :class:`maskjax.metrics.HostAccumulator` (int64 / float64
-on the host), so counts stay exact past 2**24 / 2**31.
+are flushed to the host leaf by leaf into int64 / float64 NumPy sums (the state's own
+structure, so per-group and bootstrap states keep their stacked axes), so counts stay exact
+past 2**24 / 2**31; they are computed with 64-bit JAX.
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ def headline(cfg: Config):
 
 @functools.lru_cache(maxsize=None)
 def build_metrics(cfg: Config) -> dict:
-    """Every streaming metric of a report, by state name (each flushed into its own HostAccumulator)."""
+    """Every streaming metric of a report, by state name (each flushed into its own host sums)."""
     M = _metrics()
     out = {"main": build_collection(cfg)}
     if cfg.scores:
@@ -328,14 +329,11 @@ def accumulate(cfg: Config, chunks: Iterable[tuple], *, chunk_rows: int, row_off
     the input gets the bootstrap row id ``row_offset + i``. Returns a dict of NumPy arrays and ints
     that :func:`combine` merges and :func:`finish` computes.
     """
-    import jax
-
-    from maskjax.metrics import HostAccumulator
 
     # What the update does not depend on (the AUROC route, the interval's level) stays out of its jit key.
     update_cfg = dataclasses.replace(cfg, exact=False, ci=None if cfg.ci is None else 0.95)
     metrics = build_metrics(update_cfg)
-    accs = {k: HostAccumulator(m) for k, m in metrics.items()}
+    accs: dict[str, list | None] = {k: None for k in metrics}
     fresh = {k: m.init() for k, m in metrics.items()}
     state = fresh
     group_rows = np.zeros(cfg.num_groups, np.int64)
@@ -384,17 +382,28 @@ def accumulate(cfg: Config, chunks: Iterable[tuple], *, chunk_rows: int, row_off
         if flush_every is None:
             flush_every = _flush_every(cfg, int(np.prod(targets.shape)))
         if since_flush >= flush_every:
-            for k, a in accs.items():
-                a.add(state[k])
+            accs = {k: _host_add(a, state[k]) for k, a in accs.items()}
             state, since_flush = fresh, 0
         bar.update(rows)
-    for k, a in accs.items():
-        a.add(state[k])
+    accs = {k: _host_add(a, state[k]) for k, a in accs.items()}
     scores = None
     if cfg.exact and kept:
         scores = tuple(None if kept[0][i] is None else np.concatenate([c[i] for c in kept]) for i in range(4))
-    return {"states": {k: jax.tree.leaves(a.state) for k, a in accs.items()}, "rows": n_rows, "chunks": n_chunks,
+    return {"states": accs, "rows": n_rows, "chunks": n_chunks,
             "group_rows": group_rows, "scores": scores}
+
+
+def _host_add(total: list | None, state: Any) -> list:
+    """Add a device state's leaves into host int64 / float64 sums (every leaf of a state is a sum)."""
+    import jax
+
+    def wide(x: Any) -> np.ndarray:
+        x = np.asarray(x)
+        return x.astype(np.int64) if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_ else \
+            x.astype(np.float64)
+
+    leaves = [wide(x) for x in jax.tree.leaves(jax.device_get(state))]
+    return leaves if total is None else [t + x for t, x in zip(total, leaves)]
 
 
 def combine(a: dict, b: dict) -> dict:
@@ -411,12 +420,10 @@ def finish(cfg: Config, partial: dict) -> dict:
     """The report's values (NumPy) from a (merged) partial result."""
     import jax
 
-    from maskjax.metrics import HostAccumulator
-
     if partial["chunks"] == 0:
         raise InputError("the input files hold no rows")
     metrics = build_metrics(cfg)
-    states = {k: jax.tree.unflatten(jax.tree.structure(HostAccumulator(m).state), partial["states"][k])
+    states = {k: jax.tree.unflatten(jax.tree.structure(m.init()), partial["states"][k])
               for k, m in metrics.items()}
     coll = metrics["main"]
     values = _regroup(dict(_compute_wide(coll, states["main"])))
@@ -490,8 +497,7 @@ def _regroup(values: dict) -> dict:
 def _compute_wide(fn, wide_state):
     """``fn(state)`` (a metric's ``compute``, or the metric itself) of a host (int64 / float64) state.
 
-    64-bit JAX, one compiled call. (``HostAccumulator.compute`` does the same eagerly, one
-    compilation per operation.)
+    64-bit JAX, one compiled call.
     """
     import jax
 
