@@ -508,7 +508,7 @@ class Collection(Metric):
 def _widen(x: Any) -> np.ndarray:
     if is_wide(x):   # both words, summed in float64: exact for the integers a Wide holds exactly
         words = np.asarray(x.words, np.float64)
-        return words[0] + words[1]
+        return words[..., 0] + words[..., 1]
     x = np.asarray(x)
     if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
         return x.astype(np.int64)
