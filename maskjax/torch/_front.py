@@ -138,6 +138,8 @@ def _runner(spec: Spec, tmpl: tuple, names: tuple, bucketed: bool, stateful: boo
             kw_axis = kw.pop("axis", 1) if not stateful else kw.pop("axis", 1)
             if len(args) >= 2:
                 args[0], args[1] = class_last(spec, args[0], args[1], {**kw, "axis": kw_axis})
+            if spec.core_axis and kw.get("task", spec.task) != "binary":
+                kw["axis"] = -1  # the class axis is last now: say so (the core refuses to guess)
         if bucketed:
             elem = _element_shape(spec, args[0], args[1] if len(args) > 1 else None, kw)
             kw["mask"] = _buckets.with_real_mask(sizes, elem, kw.get("mask"))
@@ -358,10 +360,11 @@ def call_metric(spec: Spec, args: tuple, kwargs: dict) -> Any:
 
 
 def make_spec(fn: Callable, name: str, kind: str, layout: str | None = None, bucket: bool = False,
-              task: str | None = None, ranking: bool = False, index_only_ignore: bool = False) -> Spec:
+              task: str | None = None, ranking: bool = False, index_only_ignore: bool = False,
+              core_axis: bool = False) -> Spec:
     """A :class:`Spec`, registered for the ``torch.compile`` custom ops under ``name``."""
     spec = Spec(fn, name, layout, bucket, task=task, ranking=ranking, kind=kind,
-                index_only_ignore=index_only_ignore)
+                index_only_ignore=index_only_ignore, core_axis=core_axis)
     SPECS[name] = spec
     return spec
 

@@ -35,6 +35,8 @@ LOSSES = {
     "log_cosh": ("elementwise", True, {}),
     "contrastive_loss": ("elementwise", True, {}),
     "soft_fbeta_loss": (None, False, {}),
+    "generalized_dice_loss": ("class", False, {"axis": 1}),
+    "softmax_focal_loss": ("class", False, {"axis": 1}),
 }
 _DEFAULT_NOTES = {
     "axis": "``axis=1``: the class axis of ``[N, C, d...]`` inputs, as ``torch.nn.functional`` "
@@ -58,6 +60,8 @@ LOSS_EXAMPLES = {
     "log_cosh": ("torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 0.0, 5.0])", ""),
     "contrastive_loss": ("torch.tensor([0.2, 1.5]), torch.tensor([1, 0])", ""),
     "soft_fbeta_loss": ("torch.tensor([[2.0, -1.0], [0.5, 0.0]]), torch.tensor([[1.0, 0.0], [1.0, 1.0]])", ""),
+    "generalized_dice_loss": ("torch.tensor([[[2.0, -1.0], [0.0, 1.0]]]), torch.tensor([[0, 1]])", ""),
+    "softmax_focal_loss": ("torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]]), torch.tensor([0, 2])", ""),
 }
 
 # --------------------------------------------------------------------------------- metrics
@@ -66,6 +70,8 @@ BUCKETED_METRICS = frozenset({
     "f1_score", "fbeta_score", "specificity", "jaccard_index", "dice_score", "matthews_corrcoef",
     "cohen_kappa", "hamming_distance", "exact_match", "top_k_accuracy"})
 RANKING = frozenset({"precision_at_k", "recall_at_k"})
+# metrics without ``task`` whose core ``axis=`` takes the torch class axis directly (the core moves it)
+CORE_AXIS_METRICS = frozenset({"generalized_dice_score"})
 PASS_THROUGH = frozenset({"merge_across_processes", "psum_state"})  # act on JAX states, not data
 _MC = "torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2])"
 _MC_KW = ', task="multiclass", num_classes=3'
@@ -78,7 +84,10 @@ METRIC_EXAMPLES = {
     "recall_at_k": ("torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]]), "
                     "torch.tensor([[True, False, True], [False, False, True]])", ", k=1"),
     **{n: (_BIN, "") for n in ("roc_curve", "precision_recall_curve", "auroc", "average_precision",
-                                "best_threshold", "calibration_error", "reliability_diagram")},
+                                "best_threshold", "calibration_error", "reliability_diagram",
+                                "equal_error_rate")},
+    "generalized_dice_score": ("torch.tensor([[[1, 0], [0, 1]]]), torch.tensor([[[1, 0], [0, 1]]])",
+                               ", num_classes=2"),
 }
 
 HEADER = '''"""{title}
@@ -279,11 +288,22 @@ def _metric_source() -> str:
                 lines.append(f"{name} = _core.{name}\n")
                 continue
             sig = inspect.signature(obj)
-            params = list(sig.parameters.values())
-            pos, kw = _call_args(params)
             axis_p = inspect.Parameter("axis", inspect.Parameter.KEYWORD_ONLY, default=1, annotation="int")
-            at = next((i for i, p in enumerate(params) if p.kind is inspect.Parameter.VAR_KEYWORD), len(params))
-            params.insert(at, axis_p)
+            if "axis" in sig.parameters and "task" not in sig.parameters:
+                # the core's axis takes the torch class axis directly
+                params = [axis_p if p.name == "axis" else p for p in sig.parameters.values()]
+                pos, kw = _call_args(params)
+            else:
+                # the front's own ``axis`` (class axis of the torch layout, moved last) replaces a core
+                # one; the core object is told the class axis is last (axis=-1)
+                params = [p for p in sig.parameters.values() if p.name != "axis"]
+                pos, kw = _call_args(params)
+                if "axis" in sig.parameters:
+                    last = '(None if task == "binary" else -1)' if "task" in sig.parameters else "-1"
+                    kw = ", ".join(x for x in (kw, f"axis={last}") if x)
+                at = next((i for i, p in enumerate(params) if p.kind is inspect.Parameter.VAR_KEYWORD),
+                          len(params))
+                params.insert(at, axis_p)
             text = ", ".join(_param_text(p, params) for p in params)
             call = ", ".join(x for x in (pos, kw) if x)
             doc = (f"Stateful PyTorch front of :class:`maskjax.metrics.{name}` (update / compute / reset / forward).\n\n"
@@ -302,14 +322,18 @@ def _metric_source() -> str:
             continue
         sig = inspect.signature(obj)
         has_task = "task" in sig.parameters
-        layout = "metric" if (has_task or name in RANKING) else None
+        layout = "class" if name in CORE_AXIS_METRICS else "metric" if (has_task or name in RANKING) else None
         bucket = name in BUCKETED_METRICS
         task_default = sig.parameters["task"].default if has_task else None
         if task_default is inspect.Parameter.empty:
             task_default = None
         params = list(sig.parameters.values())
-        if layout == "metric":
-            params.append(inspect.Parameter("axis", inspect.Parameter.KEYWORD_ONLY, default=1, annotation="int"))
+        if layout in ("metric", "class"):
+            axis_p = inspect.Parameter("axis", inspect.Parameter.KEYWORD_ONLY, default=1, annotation="int")
+            if "axis" in sig.parameters:  # the core's axis: the front sets 1 and moves it last itself
+                params = [axis_p if p.name == "axis" else p for p in params]
+            else:
+                params.append(axis_p)
         text = ", ".join(_param_text(p, params) for p in params)
         pos, kw = _call_args(params)
         args, kwx = METRIC_EXAMPLES.get(name, (_MC, _MC_KW))
@@ -317,17 +341,22 @@ def _metric_source() -> str:
         if layout == "metric":
             notes.append("``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics "
                          "(moved last for the core)")
+        elif layout == "class":
+            notes.append("``axis=1``: the class axis of ``[N, C, d...]`` inputs, as torchmetrics "
+                         "(the core's ``axis``)")
         notes.append("int64 labels (range-checked)")
         notes.append("shape buckets " + ("on (non-class axes padded, masked; same result)" if bucket
                                           else "off (the output depends on the input length)"))
         doc = (f"PyTorch front of :func:`maskjax.metrics.{name}`: tensors in (detached), tensors out.\n\n"
                f"torch front defaults: " + "; ".join(notes) + ".\n\n"
                + _doc_args(obj.__doc__)
-               + ("\n  axis: the class axis of the scores (torch layout; default 1)." if layout else "")
+               + ("\n  axis: the class axis of the scores (torch layout; default 1)."
+                  if layout and "axis" not in sig.parameters else "")
                + "\n\nExample:\n" + textwrap.indent(_example("mt.metrics", name, args, kwx), "  "))
         const = f"_{name.upper()}"
         lines.append(f"{const} = _front.make_spec(_core.{name}, \"maskjax.metrics.{name}\", \"metric\", "
-                     f"{layout!r}, {bucket!r}, task={task_default!r}, ranking={name in RANKING!r})\n")
+                     f"{layout!r}, {bucket!r}, task={task_default!r}, ranking={name in RANKING!r}"
+                     + (", core_axis=True" if layout == "metric" and "axis" in sig.parameters else "") + ")\n")
         lines.append(f"def {name}({text}) -> Any:\n" + textwrap.indent(f'"""{doc}\n"""', "    ") + "\n"
                      f"    return _front.metric({const}, ({pos},), dict({kw}))\n\n")
     lines.append("__all__ = [\n" + "".join(f"    {n!r},\n" for n in names) + "]\n")

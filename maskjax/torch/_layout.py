@@ -42,17 +42,20 @@ class Spec:
       index_only_ignore: ``ignore_index`` applies to class-index targets only
         (``F.cross_entropy``: probability targets ignore it), so floating
         targets get ``ignore_index=None``.
+      core_axis: (``"metric"`` layout) the core function takes ``axis=``: after
+        the front moved the class axis last it passes ``axis=-1`` (never ambiguous).
     """
 
     __slots__ = ("fn", "name", "layout", "bucket", "task", "ranking", "kind", "index_only_ignore",
-                 "__weakref__")
+                 "core_axis", "__weakref__")
 
     def __init__(self, fn: Callable, name: str, layout: str | None, bucket: bool,
                  task: str | None = None, ranking: bool = False, kind: str = "loss",
-                 index_only_ignore: bool = False):
+                 index_only_ignore: bool = False, core_axis: bool = False):
         self.fn, self.name, self.layout, self.bucket = fn, name, layout, bucket
         self.task, self.ranking, self.kind = task, ranking, kind
         self.index_only_ignore = index_only_ignore
+        self.core_axis = core_axis
 
     def __repr__(self):
         return f"Spec({self.name})"

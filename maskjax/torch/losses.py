@@ -36,7 +36,7 @@ EPSILON = _core.EPSILON
 
 _BINARY_CROSS_ENTROPY = _front.make_spec(_core.binary_cross_entropy, "maskjax.losses.binary_cross_entropy", "loss", 'elementwise', True)
 
-def binary_cross_entropy(preds: Any, targets: Any, *, from_logits: bool = True, pos_weight: Any = None, class_weight: Any = None, label_smoothing: float = 0.0, ignore_index: int | None = None, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean') -> torch.Tensor:
+def binary_cross_entropy(preds: Any, targets: Any, *, from_logits: bool = True, pos_weight: Any = None, class_weight: Any = None, label_smoothing: float = 0.0, ignore_index: int | None = None, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean', average_axis: int | None = None) -> torch.Tensor:
     """PyTorch front of :func:`maskjax.losses.binary_cross_entropy`: tensors in, a differentiable tensor out.
 
     torch front defaults: ``from_logits=True`` (logits); shape buckets on (non-class axes padded, masked; same result).
@@ -54,10 +54,16 @@ def binary_cross_entropy(preds: Any, targets: Any, *, from_logits: bool = True, 
         torchmetrics' multi-label convention) whose elements count nowhere.
       mask: bool or 0/1 broadcast from the left to ``preds.shape``.
       sample_weight: floats broadcast from the left to ``preds.shape``.
+      average_axis: ``None`` (default) or an axis of ``preds``: the per-element
+        values are first averaged over it (Keras' per-sample ``mean(..., axis=-1)``;
+        ignored elements left out) and ``mask`` / ``sample_weight`` then apply to
+        the reduced shape. ``average_axis=-1`` reproduces Keras in every reduction
+        (README, "Keras reductions").
       reduction: see :func:`maskjax.reduce`.
 
     Returns:
-      A scalar, or ``preds``-shaped values for ``reduction="none"``.
+      A scalar, or ``preds``-shaped values for ``reduction="none"``
+      (``preds``' shape without ``average_axis`` when it is given).
 
     Raises:
       TypeError: non-float ``preds``; ValueError: shape mismatches, a bad
@@ -68,12 +74,12 @@ def binary_cross_entropy(preds: Any, targets: Any, *, from_logits: bool = True, 
       >>> round(mt.losses.binary_cross_entropy(torch.tensor([0.5, -1.0, 2.0]), torch.tensor([1.0, 0.0, 1.0])).item(), 4)
       0.3048
     """
-    return _front.loss(_BINARY_CROSS_ENTROPY, (preds, targets,), dict(from_logits=from_logits, pos_weight=pos_weight, class_weight=class_weight, label_smoothing=label_smoothing, ignore_index=ignore_index, mask=mask, sample_weight=sample_weight, reduction=reduction))
+    return _front.loss(_BINARY_CROSS_ENTROPY, (preds, targets,), dict(from_logits=from_logits, pos_weight=pos_weight, class_weight=class_weight, label_smoothing=label_smoothing, ignore_index=ignore_index, mask=mask, sample_weight=sample_weight, reduction=reduction, average_axis=average_axis))
 
 
 _CONTRASTIVE_LOSS = _front.make_spec(_core.contrastive_loss, "maskjax.losses.contrastive_loss", "loss", 'elementwise', True)
 
-def contrastive_loss(preds: Any, targets: Any, *, margin: float = 1.0, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean') -> torch.Tensor:
+def contrastive_loss(preds: Any, targets: Any, *, margin: float = 1.0, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean', average_axis: int | None = None) -> torch.Tensor:
     """PyTorch front of :func:`maskjax.losses.contrastive_loss`: tensors in, a differentiable tensor out.
 
     torch front defaults: shape buckets on (non-class axes padded, masked; same result).
@@ -84,17 +90,23 @@ def contrastive_loss(preds: Any, targets: Any, *, margin: float = 1.0, mask: Any
         or float (soft labels interpolate the two terms).
       margin: the margin ``m``; dissimilar pairs farther than ``m`` cost 0.
       mask, sample_weight: broadcast from the left to ``preds.shape``.
+      average_axis: ``None`` (default) or an axis of ``preds``: the per-element
+        values are first averaged over it (Keras' per-sample ``mean(..., axis=-1)``;
+        ignored elements left out) and ``mask`` / ``sample_weight`` then apply to
+        the reduced shape. ``average_axis=-1`` reproduces Keras in every reduction
+        (README, "Keras reductions").
       reduction: see :func:`maskjax.reduce`.
 
     Returns:
-      A scalar, or ``preds``-shaped values for ``reduction="none"``.
+      A scalar, or ``preds``-shaped values for ``reduction="none"``
+      (``preds``' shape without ``average_axis`` when it is given).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.losses.contrastive_loss(torch.tensor([0.2, 1.5]), torch.tensor([1, 0])).item(), 4)
       0.02
     """
-    return _front.loss(_CONTRASTIVE_LOSS, (preds, targets,), dict(margin=margin, mask=mask, sample_weight=sample_weight, reduction=reduction))
+    return _front.loss(_CONTRASTIVE_LOSS, (preds, targets,), dict(margin=margin, mask=mask, sample_weight=sample_weight, reduction=reduction, average_axis=average_axis))
 
 
 _COSINE_SIMILARITY_LOSS = _front.make_spec(_core.cosine_similarity_loss, "maskjax.losses.cosine_similarity_loss", "loss", 'class', True)
@@ -166,7 +178,7 @@ def cross_entropy(preds: Any, targets: Any, *, axis: int = 1, from_logits: bool 
 
 _DICE_LOSS = _front.make_spec(_core.dice_loss, "maskjax.losses.dice_loss", "loss", 'class', False)
 
-def dice_loss(preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = 1, from_logits: bool = True, multilabel: bool = False, class_weight: Any = None, ignore_index: int | None = None, per_sample: bool = True, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean') -> torch.Tensor:
+def dice_loss(preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = 1, from_logits: bool = True, multilabel: bool = False, class_weight: Any = None, ignore_index: int | None = None, per_sample: bool = True, pool_classes: bool = False, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean') -> torch.Tensor:
     """PyTorch front of :func:`maskjax.losses.dice_loss`: tensors in, a differentiable tensor out.
 
     torch front defaults: ``from_logits=True`` (logits); ``axis=1``: the class axis of ``[N, C, d...]`` inputs, as ``torch.nn.functional`` (the core's default is -1); shape buckets off (the result depends on the padded size).
@@ -187,7 +199,13 @@ def dice_loss(preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = 1, f
       ignore_index: class id (integer targets only) whose elements count nowhere.
       per_sample: ``True`` (default, optax): sums over all axes but the batch
         (first) and class axes, one loss per sample; ``False``: pools the whole
-        batch per class (segmentation-models-pytorch, Keras ``axis=None``).
+        batch per class (segmentation-models-pytorch).
+      pool_classes: ``False`` (default, optax): one score per class, then the
+        class mean; ``True``: I, P and T are also summed over the classes, one
+        pooled score (Keras ``dice`` / ``Tversky``: ``axis=None`` is
+        ``per_sample=False, pool_classes=True``; ``axis=(1, 2, 3)`` on
+        ``[B, H, W, C]`` is ``per_sample=True, pool_classes=True``). Not
+        combinable with ``class_weight``.
       mask: bool or 0/1 broadcast from the left to ``preds.shape`` without the
         class axis; masked elements are removed from I, P and T.
       sample_weight: per-element weights inside I, P and T (broadcast the
@@ -205,12 +223,12 @@ def dice_loss(preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = 1, f
       >>> round(mt.losses.dice_loss(torch.tensor([[[2.0, -1.0], [0.0, 1.0]]]), torch.tensor([[0, 1]])).item(), 4)
       0.0596
     """
-    return _front.loss(_DICE_LOSS, (preds, targets,), dict(smooth=smooth, axis=axis, from_logits=from_logits, multilabel=multilabel, class_weight=class_weight, ignore_index=ignore_index, per_sample=per_sample, mask=mask, sample_weight=sample_weight, reduction=reduction))
+    return _front.loss(_DICE_LOSS, (preds, targets,), dict(smooth=smooth, axis=axis, from_logits=from_logits, multilabel=multilabel, class_weight=class_weight, ignore_index=ignore_index, per_sample=per_sample, pool_classes=pool_classes, mask=mask, sample_weight=sample_weight, reduction=reduction))
 
 
 _FOCAL_LOSS = _front.make_spec(_core.focal_loss, "maskjax.losses.focal_loss", "loss", 'elementwise', True)
 
-def focal_loss(preds: Any, targets: Any, *, alpha: float | None = None, gamma: float = 2.0, from_logits: bool = True, ignore_index: int | None = None, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean') -> torch.Tensor:
+def focal_loss(preds: Any, targets: Any, *, alpha: float | None = None, gamma: float = 2.0, from_logits: bool = True, ignore_index: int | None = None, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean', average_axis: int | None = None) -> torch.Tensor:
     """PyTorch front of :func:`maskjax.losses.focal_loss`: tensors in, a differentiable tensor out.
 
     torch front defaults: ``from_logits=True`` (logits); shape buckets on (non-class axes padded, masked; same result).
@@ -223,22 +241,66 @@ def focal_loss(preds: Any, targets: Any, *, alpha: float | None = None, gamma: f
       from_logits: ``True``: ``preds`` are logits.
       ignore_index: a target value whose elements count nowhere.
       mask, sample_weight: broadcast from the left to ``preds.shape``.
+      average_axis: ``None`` (default) or an axis of ``preds``: the per-element
+        values are first averaged over it (Keras' per-sample ``mean(..., axis=-1)``;
+        ignored elements left out) and ``mask`` / ``sample_weight`` then apply to
+        the reduced shape. ``average_axis=-1`` reproduces Keras in every reduction
+        (README, "Keras reductions").
       reduction: see :func:`maskjax.reduce`.
 
     Returns:
-      A scalar, or ``preds``-shaped values for ``reduction="none"``.
+      A scalar, or ``preds``-shaped values for ``reduction="none"``
+      (``preds``' shape without ``average_axis`` when it is given).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.losses.focal_loss(torch.tensor([0.5, -1.0, 2.0]), torch.tensor([1, 0, 1])).item(), 4)
       0.0307
     """
-    return _front.loss(_FOCAL_LOSS, (preds, targets,), dict(alpha=alpha, gamma=gamma, from_logits=from_logits, ignore_index=ignore_index, mask=mask, sample_weight=sample_weight, reduction=reduction))
+    return _front.loss(_FOCAL_LOSS, (preds, targets,), dict(alpha=alpha, gamma=gamma, from_logits=from_logits, ignore_index=ignore_index, mask=mask, sample_weight=sample_weight, reduction=reduction, average_axis=average_axis))
+
+
+_GENERALIZED_DICE_LOSS = _front.make_spec(_core.generalized_dice_loss, "maskjax.losses.generalized_dice_loss", "loss", 'class', False)
+
+def generalized_dice_loss(preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = 1, from_logits: bool = True, multilabel: bool = False, ignore_background: bool = False, ignore_index: int | None = None, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean') -> torch.Tensor:
+    """PyTorch front of :func:`maskjax.losses.generalized_dice_loss`: tensors in, a differentiable tensor out.
+
+    torch front defaults: ``from_logits=True`` (logits); ``axis=1``: the class axis of ``[N, C, d...]`` inputs, as ``torch.nn.functional`` (the core's default is -1); shape buckets off (the result depends on the padded size).
+
+    Args:
+      preds: ``[B, ..., C, ...]`` logits (or probabilities with
+        ``from_logits=False``), classes along ``axis``.
+      targets: one-hot / soft targets of ``preds``' shape, or integer class ids
+        of ``preds``' shape without ``axis``.
+      smooth: the smoothing ``s >= 0`` (default 1, as optax).
+      axis: the class axis (``-1``: channels-last as optax; ``1`` for torch).
+      from_logits: ``True``: softmax over ``axis`` (a sigmoid for one channel
+        or ``multilabel=True``); ``False``: ``preds`` are probabilities.
+      multilabel: sigmoid per class instead of softmax.
+      ignore_background: leave class 0 out of the class mean (optax).
+      ignore_index: class id (integer targets only) whose elements count nowhere.
+      mask: bool or 0/1 broadcast from the left to ``preds.shape`` without the
+        class axis (a trailing size-1 axis is accepted); masked elements count
+        neither in the soft counts nor in the frequencies.
+      sample_weight: per-element weights inside the counts and frequencies
+        (broadcast the same way).
+      reduction: how per-sample losses combine (samples with no kept element
+        count nowhere); ``"none"`` gives ``[B]``.
+
+    Returns:
+      A scalar, or ``[B]`` for ``reduction="none"``.
+
+    Example:
+      >>> import torch, maskjax.torch as mt
+      >>> round(mt.losses.generalized_dice_loss(torch.tensor([[[2.0, -1.0], [0.0, 1.0]]]), torch.tensor([[0, 1]])).item(), 4)
+      0.0596
+    """
+    return _front.loss(_GENERALIZED_DICE_LOSS, (preds, targets,), dict(smooth=smooth, axis=axis, from_logits=from_logits, multilabel=multilabel, ignore_background=ignore_background, ignore_index=ignore_index, mask=mask, sample_weight=sample_weight, reduction=reduction))
 
 
 _HUBER_LOSS = _front.make_spec(_core.huber_loss, "maskjax.losses.huber_loss", "loss", 'elementwise', True)
 
-def huber_loss(preds: Any, targets: Any, *, delta: float = 1.0, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean') -> torch.Tensor:
+def huber_loss(preds: Any, targets: Any, *, delta: float = 1.0, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean', average_axis: int | None = None) -> torch.Tensor:
     """PyTorch front of :func:`maskjax.losses.huber_loss`: tensors in, a differentiable tensor out.
 
     torch front defaults: shape buckets on (non-class axes padded, masked; same result).
@@ -248,22 +310,28 @@ def huber_loss(preds: Any, targets: Any, *, delta: float = 1.0, mask: Any = None
       targets: ``preds``-shaped.
       delta: the positive switch point ``δ``.
       mask, sample_weight: broadcast from the left to ``preds.shape``.
+      average_axis: ``None`` (default) or an axis of ``preds``: the per-element
+        values are first averaged over it (Keras' per-sample ``mean(..., axis=-1)``;
+        ignored elements left out) and ``mask`` / ``sample_weight`` then apply to
+        the reduced shape. ``average_axis=-1`` reproduces Keras in every reduction
+        (README, "Keras reductions").
       reduction: see :func:`maskjax.reduce`.
 
     Returns:
-      A scalar, or ``preds``-shaped values for ``reduction="none"``.
+      A scalar, or ``preds``-shaped values for ``reduction="none"``
+      (``preds``' shape without ``average_axis`` when it is given).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.losses.huber_loss(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 0.0, 5.0])).item(), 4)
       1.0
     """
-    return _front.loss(_HUBER_LOSS, (preds, targets,), dict(delta=delta, mask=mask, sample_weight=sample_weight, reduction=reduction))
+    return _front.loss(_HUBER_LOSS, (preds, targets,), dict(delta=delta, mask=mask, sample_weight=sample_weight, reduction=reduction, average_axis=average_axis))
 
 
 _JACCARD_LOSS = _front.make_spec(_core.jaccard_loss, "maskjax.losses.jaccard_loss", "loss", 'class', False)
 
-def jaccard_loss(preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = 1, from_logits: bool = True, multilabel: bool = False, class_weight: Any = None, ignore_index: int | None = None, per_sample: bool = True, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean') -> torch.Tensor:
+def jaccard_loss(preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = 1, from_logits: bool = True, multilabel: bool = False, class_weight: Any = None, ignore_index: int | None = None, per_sample: bool = True, pool_classes: bool = False, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean') -> torch.Tensor:
     """PyTorch front of :func:`maskjax.losses.jaccard_loss`: tensors in, a differentiable tensor out.
 
     torch front defaults: ``from_logits=True`` (logits); ``axis=1``: the class axis of ``[N, C, d...]`` inputs, as ``torch.nn.functional`` (the core's default is -1); shape buckets off (the result depends on the padded size).
@@ -284,7 +352,13 @@ def jaccard_loss(preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = 1
       ignore_index: class id (integer targets only) whose elements count nowhere.
       per_sample: ``True`` (default, optax): sums over all axes but the batch
         (first) and class axes, one loss per sample; ``False``: pools the whole
-        batch per class (segmentation-models-pytorch, Keras ``axis=None``).
+        batch per class (segmentation-models-pytorch).
+      pool_classes: ``False`` (default, optax): one score per class, then the
+        class mean; ``True``: I, P and T are also summed over the classes, one
+        pooled score (Keras ``dice`` / ``Tversky``: ``axis=None`` is
+        ``per_sample=False, pool_classes=True``; ``axis=(1, 2, 3)`` on
+        ``[B, H, W, C]`` is ``per_sample=True, pool_classes=True``). Not
+        combinable with ``class_weight``.
       mask: bool or 0/1 broadcast from the left to ``preds.shape`` without the
         class axis; masked elements are removed from I, P and T.
       sample_weight: per-element weights inside I, P and T (broadcast the
@@ -302,12 +376,12 @@ def jaccard_loss(preds: Any, targets: Any, *, smooth: float = 1.0, axis: int = 1
       >>> round(mt.losses.jaccard_loss(torch.tensor([[[2.0, -1.0], [0.0, 1.0]]]), torch.tensor([[0, 1]])).item(), 4)
       0.1125
     """
-    return _front.loss(_JACCARD_LOSS, (preds, targets,), dict(smooth=smooth, axis=axis, from_logits=from_logits, multilabel=multilabel, class_weight=class_weight, ignore_index=ignore_index, per_sample=per_sample, mask=mask, sample_weight=sample_weight, reduction=reduction))
+    return _front.loss(_JACCARD_LOSS, (preds, targets,), dict(smooth=smooth, axis=axis, from_logits=from_logits, multilabel=multilabel, class_weight=class_weight, ignore_index=ignore_index, per_sample=per_sample, pool_classes=pool_classes, mask=mask, sample_weight=sample_weight, reduction=reduction))
 
 
 _LOG_COSH = _front.make_spec(_core.log_cosh, "maskjax.losses.log_cosh", "loss", 'elementwise', True)
 
-def log_cosh(preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean') -> torch.Tensor:
+def log_cosh(preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean', average_axis: int | None = None) -> torch.Tensor:
     """PyTorch front of :func:`maskjax.losses.log_cosh`: tensors in, a differentiable tensor out.
 
     torch front defaults: shape buckets on (non-class axes padded, masked; same result).
@@ -316,22 +390,28 @@ def log_cosh(preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any =
       preds: predictions, any shape, floating.
       targets: ``preds``-shaped.
       mask, sample_weight: broadcast from the left to ``preds.shape``.
+      average_axis: ``None`` (default) or an axis of ``preds``: the per-element
+        values are first averaged over it (Keras' per-sample ``mean(..., axis=-1)``;
+        ignored elements left out) and ``mask`` / ``sample_weight`` then apply to
+        the reduced shape. ``average_axis=-1`` reproduces Keras in every reduction
+        (README, "Keras reductions").
       reduction: see :func:`maskjax.reduce`.
 
     Returns:
-      A scalar, or ``preds``-shaped values for ``reduction="none"``.
+      A scalar, or ``preds``-shaped values for ``reduction="none"``
+      (``preds``' shape without ``average_axis`` when it is given).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.losses.log_cosh(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 0.0, 5.0])).item(), 4)
       0.8833
     """
-    return _front.loss(_LOG_COSH, (preds, targets,), dict(mask=mask, sample_weight=sample_weight, reduction=reduction))
+    return _front.loss(_LOG_COSH, (preds, targets,), dict(mask=mask, sample_weight=sample_weight, reduction=reduction, average_axis=average_axis))
 
 
 _MEAN_ABSOLUTE_ERROR = _front.make_spec(_core.mean_absolute_error, "maskjax.losses.mean_absolute_error", "loss", 'elementwise', True)
 
-def mean_absolute_error(preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean') -> torch.Tensor:
+def mean_absolute_error(preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean', average_axis: int | None = None) -> torch.Tensor:
     """PyTorch front of :func:`maskjax.losses.mean_absolute_error`: tensors in, a differentiable tensor out.
 
     torch front defaults: shape buckets on (non-class axes padded, masked; same result).
@@ -340,22 +420,28 @@ def mean_absolute_error(preds: Any, targets: Any, *, mask: Any = None, sample_we
       preds: predictions, any shape, floating.
       targets: ``preds``-shaped.
       mask, sample_weight: broadcast from the left to ``preds.shape``.
+      average_axis: ``None`` (default) or an axis of ``preds``: the per-element
+        values are first averaged over it (Keras' per-sample ``mean(..., axis=-1)``;
+        ignored elements left out) and ``mask`` / ``sample_weight`` then apply to
+        the reduced shape. ``average_axis=-1`` reproduces Keras in every reduction
+        (README, "Keras reductions").
       reduction: see :func:`maskjax.reduce`.
 
     Returns:
-      A scalar, or ``preds``-shaped values for ``reduction="none"``.
+      A scalar, or ``preds``-shaped values for ``reduction="none"``
+      (``preds``' shape without ``average_axis`` when it is given).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.losses.mean_absolute_error(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 0.0, 5.0])).item(), 4)
       1.3333
     """
-    return _front.loss(_MEAN_ABSOLUTE_ERROR, (preds, targets,), dict(mask=mask, sample_weight=sample_weight, reduction=reduction))
+    return _front.loss(_MEAN_ABSOLUTE_ERROR, (preds, targets,), dict(mask=mask, sample_weight=sample_weight, reduction=reduction, average_axis=average_axis))
 
 
 _MEAN_SQUARED_ERROR = _front.make_spec(_core.mean_squared_error, "maskjax.losses.mean_squared_error", "loss", 'elementwise', True)
 
-def mean_squared_error(preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean') -> torch.Tensor:
+def mean_squared_error(preds: Any, targets: Any, *, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean', average_axis: int | None = None) -> torch.Tensor:
     """PyTorch front of :func:`maskjax.losses.mean_squared_error`: tensors in, a differentiable tensor out.
 
     torch front defaults: shape buckets on (non-class axes padded, masked; same result).
@@ -364,17 +450,23 @@ def mean_squared_error(preds: Any, targets: Any, *, mask: Any = None, sample_wei
       preds: predictions, any shape, floating.
       targets: ``preds``-shaped.
       mask, sample_weight: broadcast from the left to ``preds.shape``.
+      average_axis: ``None`` (default) or an axis of ``preds``: the per-element
+        values are first averaged over it (Keras' per-sample ``mean(..., axis=-1)``;
+        ignored elements left out) and ``mask`` / ``sample_weight`` then apply to
+        the reduced shape. ``average_axis=-1`` reproduces Keras in every reduction
+        (README, "Keras reductions").
       reduction: see :func:`maskjax.reduce`.
 
     Returns:
-      A scalar, or ``preds``-shaped values for ``reduction="none"``.
+      A scalar, or ``preds``-shaped values for ``reduction="none"``
+      (``preds``' shape without ``average_axis`` when it is given).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.losses.mean_squared_error(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 0.0, 5.0])).item(), 4)
       2.6667
     """
-    return _front.loss(_MEAN_SQUARED_ERROR, (preds, targets,), dict(mask=mask, sample_weight=sample_weight, reduction=reduction))
+    return _front.loss(_MEAN_SQUARED_ERROR, (preds, targets,), dict(mask=mask, sample_weight=sample_weight, reduction=reduction, average_axis=average_axis))
 
 
 _MULTI_POSITIVE_CROSS_ENTROPY = _front.make_spec(_core.multi_positive_cross_entropy, "maskjax.losses.multi_positive_cross_entropy", "loss", 'class', True)
@@ -437,9 +529,47 @@ def soft_fbeta_loss(preds: Any, targets: Any, *, beta: float = 1.0, average: str
     return _front.loss(_SOFT_FBETA_LOSS, (preds, targets,), dict(beta=beta, average=average, from_logits=from_logits, mask=mask, sample_weight=sample_weight, reduction=reduction))
 
 
+_SOFTMAX_FOCAL_LOSS = _front.make_spec(_core.softmax_focal_loss, "maskjax.losses.softmax_focal_loss", "loss", 'class', False)
+
+def softmax_focal_loss(logits: Any, targets: Any, *, alpha: Any = 0.25, gamma: float = 2.0, from_logits: bool = True, axis: int = 1, label_smoothing: float = 0.0, ignore_index: int | None = None, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean') -> torch.Tensor:
+    """PyTorch front of :func:`maskjax.losses.softmax_focal_loss`: tensors in, a differentiable tensor out.
+
+    torch front defaults: ``from_logits=True`` (logits); ``axis=1``: the class axis of ``[N, C, d...]`` inputs, as ``torch.nn.functional`` (the core's default is -1); shape buckets off (the result depends on the padded size).
+
+    Args:
+      logits: ``[..., C, ...]`` logits (probabilities with ``from_logits=False``,
+        renormalised over ``axis`` as Keras does), classes along ``axis``.
+      targets: integer class ids of ``logits``' shape without ``axis``, or
+        floating one-hot / soft targets of ``logits``' shape.
+      alpha: a float, a ``[C]`` per-class weight, or ``None`` (1). Default 0.25
+        (Keras, Lin et al.).
+      gamma: focusing exponent ``>= 0``.
+      from_logits: ``True`` (default, maskjax's rule): softmax first.
+      axis: the class axis.
+      label_smoothing: ``ε`` in ``[0, 1]``.
+      ignore_index: class id (integer targets only) whose elements count nowhere.
+      mask, sample_weight: broadcast from the left to the element shape
+        (``logits.shape`` without ``axis``; a trailing size-1 axis is accepted).
+      reduction: see :func:`maskjax.reduce`.
+
+    Returns:
+      A scalar, or element-shaped values for ``reduction="none"``.
+
+    Raises:
+      TypeError: non-float ``logits`` or bool ``targets``; ValueError:
+      mismatched shapes, an ``alpha`` that is not a float or ``[C]``.
+
+    Example:
+      >>> import torch, maskjax.torch as mt
+      >>> round(mt.losses.softmax_focal_loss(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]]), torch.tensor([0, 2])).item(), 4)
+      0.121
+    """
+    return _front.loss(_SOFTMAX_FOCAL_LOSS, (logits, targets,), dict(alpha=alpha, gamma=gamma, from_logits=from_logits, axis=axis, label_smoothing=label_smoothing, ignore_index=ignore_index, mask=mask, sample_weight=sample_weight, reduction=reduction))
+
+
 _TVERSKY_LOSS = _front.make_spec(_core.tversky_loss, "maskjax.losses.tversky_loss", "loss", 'class', False)
 
-def tversky_loss(preds: Any, targets: Any, *, alpha: float = 0.5, beta: float = 0.5, smooth: float = 1.0, axis: int = 1, from_logits: bool = True, multilabel: bool = False, class_weight: Any = None, ignore_index: int | None = None, per_sample: bool = True, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean') -> torch.Tensor:
+def tversky_loss(preds: Any, targets: Any, *, alpha: float = 0.5, beta: float = 0.5, smooth: float = 1.0, axis: int = 1, from_logits: bool = True, multilabel: bool = False, class_weight: Any = None, ignore_index: int | None = None, per_sample: bool = True, pool_classes: bool = False, mask: Any = None, sample_weight: Any = None, reduction: str = 'mean') -> torch.Tensor:
     """PyTorch front of :func:`maskjax.losses.tversky_loss`: tensors in, a differentiable tensor out.
 
     torch front defaults: ``from_logits=True`` (logits); ``axis=1``: the class axis of ``[N, C, d...]`` inputs, as ``torch.nn.functional`` (the core's default is -1); shape buckets off (the result depends on the padded size).
@@ -462,7 +592,13 @@ def tversky_loss(preds: Any, targets: Any, *, alpha: float = 0.5, beta: float = 
       ignore_index: class id (integer targets only) whose elements count nowhere.
       per_sample: ``True`` (default, optax): sums over all axes but the batch
         (first) and class axes, one loss per sample; ``False``: pools the whole
-        batch per class (segmentation-models-pytorch, Keras ``axis=None``).
+        batch per class (segmentation-models-pytorch).
+      pool_classes: ``False`` (default, optax): one score per class, then the
+        class mean; ``True``: I, P and T are also summed over the classes, one
+        pooled score (Keras ``dice`` / ``Tversky``: ``axis=None`` is
+        ``per_sample=False, pool_classes=True``; ``axis=(1, 2, 3)`` on
+        ``[B, H, W, C]`` is ``per_sample=True, pool_classes=True``). Not
+        combinable with ``class_weight``.
       mask: bool or 0/1 broadcast from the left to ``preds.shape`` without the
         class axis; masked elements are removed from I, P and T.
       sample_weight: per-element weights inside I, P and T (broadcast the
@@ -480,7 +616,7 @@ def tversky_loss(preds: Any, targets: Any, *, alpha: float = 0.5, beta: float = 
       >>> round(mt.losses.tversky_loss(torch.tensor([[[2.0, -1.0], [0.0, 1.0]]]), torch.tensor([[0, 1]]), alpha=0.3, beta=0.7).item(), 4)
       0.0596
     """
-    return _front.loss(_TVERSKY_LOSS, (preds, targets,), dict(alpha=alpha, beta=beta, smooth=smooth, axis=axis, from_logits=from_logits, multilabel=multilabel, class_weight=class_weight, ignore_index=ignore_index, per_sample=per_sample, mask=mask, sample_weight=sample_weight, reduction=reduction))
+    return _front.loss(_TVERSKY_LOSS, (preds, targets,), dict(alpha=alpha, beta=beta, smooth=smooth, axis=axis, from_logits=from_logits, multilabel=multilabel, class_weight=class_weight, ignore_index=ignore_index, per_sample=per_sample, pool_classes=pool_classes, mask=mask, sample_weight=sample_weight, reduction=reduction))
 
 
 __all__ = [
@@ -491,6 +627,7 @@ __all__ = [
     'cross_entropy',
     'dice_loss',
     'focal_loss',
+    'generalized_dice_loss',
     'huber_loss',
     'jaccard_loss',
     'log_cosh',
@@ -498,5 +635,6 @@ __all__ = [
     'mean_squared_error',
     'multi_positive_cross_entropy',
     'soft_fbeta_loss',
+    'softmax_focal_loss',
     'tversky_loss',
 ]

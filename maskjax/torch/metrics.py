@@ -30,9 +30,9 @@ from maskjax.torch import _front
 from maskjax.torch._stateful import Metric as _Metric
 
 
-_STAT_SCORES = _front.make_spec(_core.stat_scores, "maskjax.metrics.stat_scores", "metric", 'metric', True, task=None, ranking=False)
+_STAT_SCORES = _front.make_spec(_core.stat_scores, "maskjax.metrics.stat_scores", "metric", 'metric', True, task=None, ranking=False, core_axis=True)
 
-def stat_scores(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = None, absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, validate: bool = False, axis: int = 1) -> Any:
+def stat_scores(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = None, absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, axis: int = 1, pos_label: int | None = None, multidim_average: str = 'global', validate: bool = False) -> Any:
     """PyTorch front of :func:`maskjax.metrics.stat_scores`: tensors in (detached), tensors out.
 
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets on (non-class axes padded, masked; same result).
@@ -61,26 +61,33 @@ def stat_scores(preds: Any, targets: Any, *, task: str, num_classes: int | None 
         elements count nowhere, not even in the classes that are present.
       validate: eagerly raise ``ValueError`` for out-of-range labels or NaN
         scores (cannot run under jit). Without it such elements are dropped.
+      axis: the class / label axis of the scores (static). ``None`` (default):
+        last, and a rank >= 3 ``preds`` with ``num_classes`` entries on axis 1
+        *and* on the last axis raises (it reads two ways); ``1`` reads torch's
+        ``[N, C, d...]`` (one-hot targets, full-shape masks move with it).
+      pos_label: binary hard labels (scikit-learn): this value is the positive
+        class and every other value negative (``None``: 0/1 labels).
       average: ``None`` (default, per class ``[K, 5]``), ``"micro"`` (summed
         ``[5]``) or ``"macro"`` (mean over the averaged classes ``[5]``).
       absent_classes: see :func:`precision` (only for ``"macro"``).
+      multidim_average: ``"global"`` or ``"samplewise"`` (``[N, 5]`` / ``[N, K, 5]``,
+        torchmetrics).
 
     Returns:
       ``[5]`` for binary, ``[K, 5]`` or ``[5]`` otherwise. int32 without
       weights, float32 with ``sample_weight`` / ``class_weight``.
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> mt.metrics.stat_scores(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2]), task="multiclass", num_classes=3).shape
       torch.Size([3, 5])
     """
-    return _front.metric(_STAT_SCORES, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, validate=validate, axis=axis))
+    return _front.metric(_STAT_SCORES, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, axis=axis, pos_label=pos_label, multidim_average=multidim_average, validate=validate))
 
 
-_CONFUSION_MATRIX = _front.make_spec(_core.confusion_matrix, "maskjax.metrics.confusion_matrix", "metric", 'metric', True, task=None, ranking=False)
+_CONFUSION_MATRIX = _front.make_spec(_core.confusion_matrix, "maskjax.metrics.confusion_matrix", "metric", 'metric', True, task=None, ranking=False, core_axis=True)
 
-def confusion_matrix(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, normalize: str | None = None, mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, validate: bool = False, axis: int = 1) -> Any:
+def confusion_matrix(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, normalize: str | None = None, mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, axis: int = 1, pos_label: int | None = None, labels: Any = None, validate: bool = False) -> Any:
     """PyTorch front of :func:`maskjax.metrics.confusion_matrix`: tensors in (detached), tensors out.
 
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets on (non-class axes padded, masked; same result).
@@ -109,20 +116,27 @@ def confusion_matrix(preds: Any, targets: Any, *, task: str, num_classes: int | 
         elements count nowhere, not even in the classes that are present.
       validate: eagerly raise ``ValueError`` for out-of-range labels or NaN
         scores (cannot run under jit). Without it such elements are dropped.
+      axis: the class / label axis of the scores (static). ``None`` (default):
+        last, and a rank >= 3 ``preds`` with ``num_classes`` entries on axis 1
+        *and* on the last axis raises (it reads two ways); ``1`` reads torch's
+        ``[N, C, d...]`` (one-hot targets, full-shape masks move with it).
+      pos_label: binary hard labels (scikit-learn): this value is the positive
+        class and every other value negative (``None``: 0/1 labels).
       normalize: ``None``, ``"true"`` (rows sum to 1), ``"pred"`` (columns) or
         ``"all"``; empty rows / columns give 0 (scikit-learn).
+      labels: scikit-learn ``labels=``: rows and columns of these classes in
+        this order (absent / out-of-range ids give zero rows); multilabel: these labels.
 
     Returns:
       ``[2, 2]`` (binary), ``[C, C]`` (multiclass) or ``[L, 2, 2]`` (multilabel);
       int32 counts without weights or normalisation, float32 otherwise.
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> mt.metrics.confusion_matrix(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2]), task="multiclass", num_classes=3).shape
       torch.Size([3, 3])
     """
-    return _front.metric(_CONFUSION_MATRIX, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, normalize=normalize, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, validate=validate, axis=axis))
+    return _front.metric(_CONFUSION_MATRIX, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, normalize=normalize, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, axis=axis, pos_label=pos_label, labels=labels, validate=validate))
 
 
 class StatScores(_Metric):
@@ -138,8 +152,8 @@ class StatScores(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, average: Any = None, absent_classes: str = 'auto', axis: int = 1) -> None:
-        super().__init__(_core.StatScores(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, average=average, absent_classes=absent_classes), axis=axis)
+    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, pos_label: int | None = None, multidim_average: str = 'global', capacity: int | None = None, average: Any = None, absent_classes: str = 'auto', axis: int = 1) -> None:
+        super().__init__(_core.StatScores(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, pos_label=pos_label, multidim_average=multidim_average, capacity=capacity, average=average, absent_classes=absent_classes, axis=(None if task == "binary" else -1)), axis=axis)
 
 
 class ConfusionMatrix(_Metric):
@@ -155,13 +169,13 @@ class ConfusionMatrix(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, normalize: str | None = None, axis: int = 1) -> None:
-        super().__init__(_core.ConfusionMatrix(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, normalize=normalize), axis=axis)
+    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, pos_label: int | None = None, multidim_average: str = 'global', capacity: int | None = None, normalize: str | None = None, labels: Any = None, axis: int = 1) -> None:
+        super().__init__(_core.ConfusionMatrix(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, pos_label=pos_label, multidim_average=multidim_average, capacity=capacity, normalize=normalize, labels=labels, axis=(None if task == "binary" else -1)), axis=axis)
 
 
-_ACCURACY = _front.make_spec(_core.accuracy, "maskjax.metrics.accuracy", "metric", 'metric', True, task=None, ranking=False)
+_ACCURACY = _front.make_spec(_core.accuracy, "maskjax.metrics.accuracy", "metric", 'metric', True, task=None, ranking=False, core_axis=True)
 
-def accuracy(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, top_k: int = 1, average: str | None = 'micro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False, axis: int = 1) -> Any:
+def accuracy(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, top_k: int = 1, average: str | None = 'micro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, axis: int = 1, pos_label: int | None = None, multidim_average: str = 'global', labels: Any = None, validate: bool = False) -> Any:
     """PyTorch front of :func:`maskjax.metrics.accuracy`: tensors in (detached), tensors out.
 
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets on (non-class axes padded, masked; same result).
@@ -190,6 +204,12 @@ def accuracy(preds: Any, targets: Any, *, task: str, num_classes: int | None = N
         elements count nowhere, not even in the classes that are present.
       validate: eagerly raise ``ValueError`` for out-of-range labels or NaN
         scores (cannot run under jit). Without it such elements are dropped.
+      axis: the class / label axis of the scores (static). ``None`` (default):
+        last, and a rank >= 3 ``preds`` with ``num_classes`` entries on axis 1
+        *and* on the last axis raises (it reads two ways); ``1`` reads torch's
+        ``[N, C, d...]`` (one-hot targets, full-shape masks move with it).
+      pos_label: binary hard labels (scikit-learn): this value is the positive
+        class and every other value negative (``None``: 0/1 labels).
       top_k: multiclass only: correct if the target is among the ``top_k``
         highest scores.
       average: ``"micro"`` (sum counts over classes), ``"macro"`` (unweighted
@@ -203,22 +223,26 @@ def accuracy(preds: Any, targets: Any, *, task: str, num_classes: int | None = N
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
         average (scikit-learn); an all-masked batch returns this value.
+      labels: scikit-learn ``labels=``: the classes to report / average, in this
+        order (unsorted, absent and >= ``num_classes`` ids allowed: all-zero counts).
+      multidim_average: ``"global"`` (default) or ``"samplewise"``: one value per
+        sample of the leading axis, ``[N]`` (``[N, K]`` for ``average=None``), as
+        torchmetrics.
 
     Returns:
       Scalar, or ``[K]`` for ``average=None``.
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.metrics.accuracy(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2]), task="multiclass", num_classes=3).item(), 4)
       0.6667
     """
-    return _front.metric(_ACCURACY, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, top_k=top_k, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis))
+    return _front.metric(_ACCURACY, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, top_k=top_k, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, multidim_average=multidim_average, labels=labels, validate=validate))
 
 
-_BALANCED_ACCURACY = _front.make_spec(_core.balanced_accuracy, "maskjax.metrics.balanced_accuracy", "metric", 'metric', True, task=None, ranking=False)
+_BALANCED_ACCURACY = _front.make_spec(_core.balanced_accuracy, "maskjax.metrics.balanced_accuracy", "metric", 'metric', True, task=None, ranking=False, core_axis=True)
 
-def balanced_accuracy(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'macro', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False, axis: int = 1) -> Any:
+def balanced_accuracy(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'macro', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, axis: int = 1, pos_label: int | None = None, adjusted: bool = False, validate: bool = False) -> Any:
     """PyTorch front of :func:`maskjax.metrics.balanced_accuracy`: tensors in (detached), tensors out.
 
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets on (non-class axes padded, masked; same result).
@@ -247,25 +271,33 @@ def balanced_accuracy(preds: Any, targets: Any, *, task: str, num_classes: int |
         elements count nowhere, not even in the classes that are present.
       validate: eagerly raise ``ValueError`` for out-of-range labels or NaN
         scores (cannot run under jit). Without it such elements are dropped.
+      axis: the class / label axis of the scores (static). ``None`` (default):
+        last, and a rank >= 3 ``preds`` with ``num_classes`` entries on axis 1
+        *and* on the last axis raises (it reads two ways); ``1`` reads torch's
+        ``[N, C, d...]`` (one-hot targets, full-shape masks move with it).
+      pos_label: binary hard labels (scikit-learn): this value is the positive
+        class and every other value negative (``None``: 0/1 labels).
       average: multilabel only: ``"macro"``, ``"weighted"``, ``"micro"``
         (pooled) or ``None``.
       zero_division: value when no class occurs (all masked).
+      adjusted: chance-corrected, scikit-learn ``adjusted=True``:
+        :math:`(s - 1/n) / (1 - 1/n)` with n the classes that occur
+        (binary / multiclass).
 
     Returns:
       Scalar (``[L]`` for multilabel ``average=None``).
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.metrics.balanced_accuracy(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2]), task="multiclass", num_classes=3).item(), 4)
       0.75
     """
-    return _front.metric(_BALANCED_ACCURACY, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis))
+    return _front.metric(_BALANCED_ACCURACY, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, adjusted=adjusted, validate=validate))
 
 
-_HAMMING_DISTANCE = _front.make_spec(_core.hamming_distance, "maskjax.metrics.hamming_distance", "metric", 'metric', True, task=None, ranking=False)
+_HAMMING_DISTANCE = _front.make_spec(_core.hamming_distance, "maskjax.metrics.hamming_distance", "metric", 'metric', True, task=None, ranking=False, core_axis=True)
 
-def hamming_distance(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'micro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False, axis: int = 1) -> Any:
+def hamming_distance(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'micro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, axis: int = 1, pos_label: int | None = None, multidim_average: str = 'global', labels: Any = None, validate: bool = False) -> Any:
     """PyTorch front of :func:`maskjax.metrics.hamming_distance`: tensors in (detached), tensors out.
 
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets on (non-class axes padded, masked; same result).
@@ -294,6 +326,12 @@ def hamming_distance(preds: Any, targets: Any, *, task: str, num_classes: int | 
         elements count nowhere, not even in the classes that are present.
       validate: eagerly raise ``ValueError`` for out-of-range labels or NaN
         scores (cannot run under jit). Without it such elements are dropped.
+      axis: the class / label axis of the scores (static). ``None`` (default):
+        last, and a rank >= 3 ``preds`` with ``num_classes`` entries on axis 1
+        *and* on the last axis raises (it reads two ways); ``1`` reads torch's
+        ``[N, C, d...]`` (one-hot targets, full-shape masks move with it).
+      pos_label: binary hard labels (scikit-learn): this value is the positive
+        class and every other value negative (``None``: 0/1 labels).
       average: ``"micro"`` (sum counts over classes), ``"macro"`` (unweighted
         mean over classes), ``"weighted"`` (mean weighted by support), ``None``
         (per class ``[K]``). Ignored for binary (positive class).
@@ -305,22 +343,26 @@ def hamming_distance(preds: Any, targets: Any, *, task: str, num_classes: int | 
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
         average (scikit-learn); an all-masked batch returns this value.
+      labels: scikit-learn ``labels=``: the classes to report / average, in this
+        order (unsorted, absent and >= ``num_classes`` ids allowed: all-zero counts).
+      multidim_average: ``"global"`` (default) or ``"samplewise"``: one value per
+        sample of the leading axis, ``[N]`` (``[N, K]`` for ``average=None``), as
+        torchmetrics.
 
     Returns:
       Scalar, or ``[K]`` for ``average=None``.
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.metrics.hamming_distance(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2]), task="multiclass", num_classes=3).item(), 4)
       0.3333
     """
-    return _front.metric(_HAMMING_DISTANCE, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis))
+    return _front.metric(_HAMMING_DISTANCE, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, multidim_average=multidim_average, labels=labels, validate=validate))
 
 
-_EXACT_MATCH = _front.make_spec(_core.exact_match, "maskjax.metrics.exact_match", "metric", 'metric', True, task=None, ranking=False)
+_EXACT_MATCH = _front.make_spec(_core.exact_match, "maskjax.metrics.exact_match", "metric", 'metric', True, task=None, ranking=False, core_axis=True)
 
-def exact_match(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False, axis: int = 1) -> Any:
+def exact_match(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, axis: int = 1, pos_label: int | None = None, validate: bool = False) -> Any:
     """PyTorch front of :func:`maskjax.metrics.exact_match`: tensors in (detached), tensors out.
 
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets on (non-class axes padded, masked; same result).
@@ -349,21 +391,26 @@ def exact_match(preds: Any, targets: Any, *, task: str, num_classes: int | None 
         elements count nowhere, not even in the classes that are present.
       validate: eagerly raise ``ValueError`` for out-of-range labels or NaN
         scores (cannot run under jit). Without it such elements are dropped.
+      axis: the class / label axis of the scores (static). ``None`` (default):
+        last, and a rank >= 3 ``preds`` with ``num_classes`` entries on axis 1
+        *and* on the last axis raises (it reads two ways); ``1`` reads torch's
+        ``[N, C, d...]`` (one-hot targets, full-shape masks move with it).
+      pos_label: binary hard labels (scikit-learn): this value is the positive
+        class and every other value negative (``None``: 0/1 labels).
       zero_division: value when no sample is kept.
 
     Returns:
       Scalar.
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.metrics.exact_match(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2]), task="multiclass", num_classes=3).item(), 4)
       0.6667
     """
-    return _front.metric(_EXACT_MATCH, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis))
+    return _front.metric(_EXACT_MATCH, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, validate=validate))
 
 
-_TOP_K_ACCURACY = _front.make_spec(_core.top_k_accuracy, "maskjax.metrics.top_k_accuracy", "metric", 'metric', True, task='multiclass', ranking=False)
+_TOP_K_ACCURACY = _front.make_spec(_core.top_k_accuracy, "maskjax.metrics.top_k_accuracy", "metric", 'metric', True, task='multiclass', ranking=False, core_axis=True)
 
 def top_k_accuracy(preds: Any, targets: Any, *, top_k: int, num_classes: int, task: str = 'multiclass', average: str | None = 'micro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False, axis: int = 1) -> Any:
     """PyTorch front of :func:`maskjax.metrics.top_k_accuracy`: tensors in (detached), tensors out.
@@ -385,15 +432,15 @@ def top_k_accuracy(preds: Any, targets: Any, *, top_k: int, num_classes: int, ta
       ignore_index: target value that counts nowhere.
       zero_division: value of a 0/0 (0, 1 or nan).
       validate: eager range check of the targets.
+      axis: the class axis of ``preds`` (default last; ``1`` for torch's ``[N, C, d...]``).
 
     Returns:
       Scalar, or ``[C]`` for ``average=None``.
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.metrics.top_k_accuracy(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2]), top_k=2, num_classes=3).item(), 4)
-      0.6667
+      1.0
     """
     return _front.metric(_TOP_K_ACCURACY, (preds, targets,), dict(top_k=top_k, num_classes=num_classes, task=task, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis))
 
@@ -411,8 +458,8 @@ class Accuracy(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, average: Any = 'micro', zero_division: Any = 0.0, absent_classes: str = 'auto', top_k: int = 1, axis: int = 1) -> None:
-        super().__init__(_core.Accuracy(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, average=average, zero_division=zero_division, absent_classes=absent_classes, top_k=top_k), axis=axis)
+    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, pos_label: int | None = None, multidim_average: str = 'global', capacity: int | None = None, average: Any = 'micro', zero_division: Any = 0.0, absent_classes: str = 'auto', labels: Any = None, class_id: int | None = None, top_k: int = 1, axis: int = 1) -> None:
+        super().__init__(_core.Accuracy(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, pos_label=pos_label, multidim_average=multidim_average, capacity=capacity, average=average, zero_division=zero_division, absent_classes=absent_classes, labels=labels, class_id=class_id, top_k=top_k, axis=(None if task == "binary" else -1)), axis=axis)
 
 
 class BalancedAccuracy(_Metric):
@@ -428,8 +475,8 @@ class BalancedAccuracy(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, average: Any = 'macro', zero_division: Any = 0.0, absent_classes: str = 'auto', axis: int = 1) -> None:
-        super().__init__(_core.BalancedAccuracy(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, average=average, zero_division=zero_division, absent_classes=absent_classes), axis=axis)
+    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, pos_label: int | None = None, multidim_average: str = 'global', capacity: int | None = None, average: Any = 'macro', zero_division: Any = 0.0, absent_classes: str = 'auto', adjusted: bool = False, axis: int = 1) -> None:
+        super().__init__(_core.BalancedAccuracy(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, pos_label=pos_label, multidim_average=multidim_average, capacity=capacity, average=average, zero_division=zero_division, absent_classes=absent_classes, adjusted=adjusted, axis=(None if task == "binary" else -1)), axis=axis)
 
 
 class HammingDistance(_Metric):
@@ -445,8 +492,8 @@ class HammingDistance(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, average: Any = 'micro', zero_division: Any = 0.0, absent_classes: str = 'auto', axis: int = 1) -> None:
-        super().__init__(_core.HammingDistance(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, average=average, zero_division=zero_division, absent_classes=absent_classes), axis=axis)
+    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, pos_label: int | None = None, multidim_average: str = 'global', capacity: int | None = None, average: Any = 'micro', zero_division: Any = 0.0, absent_classes: str = 'auto', labels: Any = None, class_id: int | None = None, axis: int = 1) -> None:
+        super().__init__(_core.HammingDistance(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, pos_label=pos_label, multidim_average=multidim_average, capacity=capacity, average=average, zero_division=zero_division, absent_classes=absent_classes, labels=labels, class_id=class_id, axis=(None if task == "binary" else -1)), axis=axis)
 
 
 class ExactMatch(_Metric):
@@ -462,13 +509,13 @@ class ExactMatch(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, zero_division: Any = 0.0, axis: int = 1) -> None:
-        super().__init__(_core.ExactMatch(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, zero_division=zero_division), axis=axis)
+    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, pos_label: int | None = None, multidim_average: str = 'global', capacity: int | None = None, zero_division: Any = 0.0, axis: int = 1) -> None:
+        super().__init__(_core.ExactMatch(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, pos_label=pos_label, multidim_average=multidim_average, capacity=capacity, zero_division=zero_division, axis=(None if task == "binary" else -1)), axis=axis)
 
 
-_PRECISION = _front.make_spec(_core.precision, "maskjax.metrics.precision", "metric", 'metric', True, task=None, ranking=False)
+_PRECISION = _front.make_spec(_core.precision, "maskjax.metrics.precision", "metric", 'metric', True, task=None, ranking=False, core_axis=True)
 
-def precision(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False, axis: int = 1) -> Any:
+def precision(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, axis: int = 1, pos_label: int | None = None, multidim_average: str = 'global', top_k: int = 1, class_id: int | None = None, labels: Any = None, validate: bool = False) -> Any:
     """PyTorch front of :func:`maskjax.metrics.precision`: tensors in (detached), tensors out.
 
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets on (non-class axes padded, masked; same result).
@@ -497,6 +544,12 @@ def precision(preds: Any, targets: Any, *, task: str, num_classes: int | None = 
         elements count nowhere, not even in the classes that are present.
       validate: eagerly raise ``ValueError`` for out-of-range labels or NaN
         scores (cannot run under jit). Without it such elements are dropped.
+      axis: the class / label axis of the scores (static). ``None`` (default):
+        last, and a rank >= 3 ``preds`` with ``num_classes`` entries on axis 1
+        *and* on the last axis raises (it reads two ways); ``1`` reads torch's
+        ``[N, C, d...]`` (one-hot targets, full-shape masks move with it).
+      pos_label: binary hard labels (scikit-learn): this value is the positive
+        class and every other value negative (``None``: 0/1 labels).
       average: ``"micro"`` (sum counts over classes), ``"macro"`` (unweighted
         mean over classes), ``"weighted"`` (mean weighted by support), ``None``
         (per class ``[K]``), ``"samples"``
@@ -510,22 +563,30 @@ def precision(preds: Any, targets: Any, *, task: str, num_classes: int | None = 
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
         average (scikit-learn); an all-masked batch returns this value.
+      labels: scikit-learn ``labels=``: the classes to report / average, in this
+        order (unsorted, absent and >= ``num_classes`` ids allowed: all-zero counts).
+      multidim_average: ``"global"`` (default) or ``"samplewise"``: one value per
+        sample of the leading axis, ``[N]`` (``[N, K]`` for ``average=None``), as
+        torchmetrics.
+      class_id: the value of class ``k`` alone (``average=None`` then index ``k``),
+        Keras ``Precision(class_id=k)``; multilabel: label k as a binary problem.
+      top_k: multiclass scores: the prediction is the target when the target is
+        among the ``top_k`` highest scores, otherwise the top-1 class (torchmetrics).
 
     Returns:
       Scalar, or ``[K]`` for ``average=None`` (binary: the positive class).
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.metrics.precision(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2]), task="multiclass", num_classes=3).item(), 4)
       0.6667
     """
-    return _front.metric(_PRECISION, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis))
+    return _front.metric(_PRECISION, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, multidim_average=multidim_average, top_k=top_k, class_id=class_id, labels=labels, validate=validate))
 
 
-_RECALL = _front.make_spec(_core.recall, "maskjax.metrics.recall", "metric", 'metric', True, task=None, ranking=False)
+_RECALL = _front.make_spec(_core.recall, "maskjax.metrics.recall", "metric", 'metric', True, task=None, ranking=False, core_axis=True)
 
-def recall(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False, axis: int = 1) -> Any:
+def recall(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, axis: int = 1, pos_label: int | None = None, multidim_average: str = 'global', top_k: int = 1, class_id: int | None = None, labels: Any = None, validate: bool = False) -> Any:
     """PyTorch front of :func:`maskjax.metrics.recall`: tensors in (detached), tensors out.
 
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets on (non-class axes padded, masked; same result).
@@ -554,6 +615,12 @@ def recall(preds: Any, targets: Any, *, task: str, num_classes: int | None = Non
         elements count nowhere, not even in the classes that are present.
       validate: eagerly raise ``ValueError`` for out-of-range labels or NaN
         scores (cannot run under jit). Without it such elements are dropped.
+      axis: the class / label axis of the scores (static). ``None`` (default):
+        last, and a rank >= 3 ``preds`` with ``num_classes`` entries on axis 1
+        *and* on the last axis raises (it reads two ways); ``1`` reads torch's
+        ``[N, C, d...]`` (one-hot targets, full-shape masks move with it).
+      pos_label: binary hard labels (scikit-learn): this value is the positive
+        class and every other value negative (``None``: 0/1 labels).
       average: ``"micro"`` (sum counts over classes), ``"macro"`` (unweighted
         mean over classes), ``"weighted"`` (mean weighted by support), ``None``
         (per class ``[K]``), ``"samples"``
@@ -567,22 +634,30 @@ def recall(preds: Any, targets: Any, *, task: str, num_classes: int | None = Non
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
         average (scikit-learn); an all-masked batch returns this value.
+      labels: scikit-learn ``labels=``: the classes to report / average, in this
+        order (unsorted, absent and >= ``num_classes`` ids allowed: all-zero counts).
+      multidim_average: ``"global"`` (default) or ``"samplewise"``: one value per
+        sample of the leading axis, ``[N]`` (``[N, K]`` for ``average=None``), as
+        torchmetrics.
+      class_id: the value of class ``k`` alone (``average=None`` then index ``k``),
+        Keras ``Precision(class_id=k)``; multilabel: label k as a binary problem.
+      top_k: multiclass scores: the prediction is the target when the target is
+        among the ``top_k`` highest scores, otherwise the top-1 class (torchmetrics).
 
     Returns:
       Scalar, or ``[K]`` for ``average=None`` (binary: the positive class).
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.metrics.recall(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2]), task="multiclass", num_classes=3).item(), 4)
       0.5
     """
-    return _front.metric(_RECALL, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis))
+    return _front.metric(_RECALL, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, multidim_average=multidim_average, top_k=top_k, class_id=class_id, labels=labels, validate=validate))
 
 
-_SPECIFICITY = _front.make_spec(_core.specificity, "maskjax.metrics.specificity", "metric", 'metric', True, task=None, ranking=False)
+_SPECIFICITY = _front.make_spec(_core.specificity, "maskjax.metrics.specificity", "metric", 'metric', True, task=None, ranking=False, core_axis=True)
 
-def specificity(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False, axis: int = 1) -> Any:
+def specificity(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, axis: int = 1, pos_label: int | None = None, multidim_average: str = 'global', top_k: int = 1, class_id: int | None = None, labels: Any = None, validate: bool = False) -> Any:
     """PyTorch front of :func:`maskjax.metrics.specificity`: tensors in (detached), tensors out.
 
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets on (non-class axes padded, masked; same result).
@@ -611,6 +686,12 @@ def specificity(preds: Any, targets: Any, *, task: str, num_classes: int | None 
         elements count nowhere, not even in the classes that are present.
       validate: eagerly raise ``ValueError`` for out-of-range labels or NaN
         scores (cannot run under jit). Without it such elements are dropped.
+      axis: the class / label axis of the scores (static). ``None`` (default):
+        last, and a rank >= 3 ``preds`` with ``num_classes`` entries on axis 1
+        *and* on the last axis raises (it reads two ways); ``1`` reads torch's
+        ``[N, C, d...]`` (one-hot targets, full-shape masks move with it).
+      pos_label: binary hard labels (scikit-learn): this value is the positive
+        class and every other value negative (``None``: 0/1 labels).
       average: ``"micro"`` (sum counts over classes), ``"macro"`` (unweighted
         mean over classes), ``"weighted"`` (mean weighted by support), ``None``
         (per class ``[K]``). Ignored for binary (positive class).
@@ -622,17 +703,25 @@ def specificity(preds: Any, targets: Any, *, task: str, num_classes: int | None 
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
         average (scikit-learn); an all-masked batch returns this value.
+      labels: scikit-learn ``labels=``: the classes to report / average, in this
+        order (unsorted, absent and >= ``num_classes`` ids allowed: all-zero counts).
+      multidim_average: ``"global"`` (default) or ``"samplewise"``: one value per
+        sample of the leading axis, ``[N]`` (``[N, K]`` for ``average=None``), as
+        torchmetrics.
+      class_id: the value of class ``k`` alone (``average=None`` then index ``k``),
+        Keras ``Precision(class_id=k)``; multilabel: label k as a binary problem.
+      top_k: multiclass scores: the prediction is the target when the target is
+        among the ``top_k`` highest scores, otherwise the top-1 class (torchmetrics).
 
     Returns:
       Scalar, or ``[K]`` for ``average=None`` (binary: the positive class).
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.metrics.specificity(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2]), task="multiclass", num_classes=3).item(), 4)
       0.8889
     """
-    return _front.metric(_SPECIFICITY, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis))
+    return _front.metric(_SPECIFICITY, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, multidim_average=multidim_average, top_k=top_k, class_id=class_id, labels=labels, validate=validate))
 
 
 class Precision(_Metric):
@@ -648,8 +737,8 @@ class Precision(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, average: Any = 'macro', zero_division: Any = 0.0, absent_classes: str = 'auto', axis: int = 1) -> None:
-        super().__init__(_core.Precision(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, average=average, zero_division=zero_division, absent_classes=absent_classes), axis=axis)
+    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, pos_label: int | None = None, multidim_average: str = 'global', capacity: int | None = None, average: Any = 'macro', zero_division: Any = 0.0, absent_classes: str = 'auto', labels: Any = None, class_id: int | None = None, top_k: int = 1, axis: int = 1) -> None:
+        super().__init__(_core.Precision(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, pos_label=pos_label, multidim_average=multidim_average, capacity=capacity, average=average, zero_division=zero_division, absent_classes=absent_classes, labels=labels, class_id=class_id, top_k=top_k, axis=(None if task == "binary" else -1)), axis=axis)
 
 
 class Recall(_Metric):
@@ -665,8 +754,8 @@ class Recall(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, average: Any = 'macro', zero_division: Any = 0.0, absent_classes: str = 'auto', top_k: int = 1, axis: int = 1) -> None:
-        super().__init__(_core.Recall(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, average=average, zero_division=zero_division, absent_classes=absent_classes, top_k=top_k), axis=axis)
+    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, pos_label: int | None = None, multidim_average: str = 'global', capacity: int | None = None, average: Any = 'macro', zero_division: Any = 0.0, absent_classes: str = 'auto', labels: Any = None, class_id: int | None = None, top_k: int = 1, axis: int = 1) -> None:
+        super().__init__(_core.Recall(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, pos_label=pos_label, multidim_average=multidim_average, capacity=capacity, average=average, zero_division=zero_division, absent_classes=absent_classes, labels=labels, class_id=class_id, top_k=top_k, axis=(None if task == "binary" else -1)), axis=axis)
 
 
 class Specificity(_Metric):
@@ -682,13 +771,13 @@ class Specificity(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, average: Any = 'macro', zero_division: Any = 0.0, absent_classes: str = 'auto', axis: int = 1) -> None:
-        super().__init__(_core.Specificity(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, average=average, zero_division=zero_division, absent_classes=absent_classes), axis=axis)
+    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, pos_label: int | None = None, multidim_average: str = 'global', capacity: int | None = None, average: Any = 'macro', zero_division: Any = 0.0, absent_classes: str = 'auto', labels: Any = None, class_id: int | None = None, top_k: int = 1, axis: int = 1) -> None:
+        super().__init__(_core.Specificity(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, pos_label=pos_label, multidim_average=multidim_average, capacity=capacity, average=average, zero_division=zero_division, absent_classes=absent_classes, labels=labels, class_id=class_id, top_k=top_k, axis=(None if task == "binary" else -1)), axis=axis)
 
 
-_F1_SCORE = _front.make_spec(_core.f1_score, "maskjax.metrics.f1_score", "metric", 'metric', True, task=None, ranking=False)
+_F1_SCORE = _front.make_spec(_core.f1_score, "maskjax.metrics.f1_score", "metric", 'metric', True, task=None, ranking=False, core_axis=True)
 
-def f1_score(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False, axis: int = 1) -> Any:
+def f1_score(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, axis: int = 1, pos_label: int | None = None, multidim_average: str = 'global', top_k: int = 1, class_id: int | None = None, labels: Any = None, validate: bool = False) -> Any:
     """PyTorch front of :func:`maskjax.metrics.f1_score`: tensors in (detached), tensors out.
 
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets on (non-class axes padded, masked; same result).
@@ -717,6 +806,12 @@ def f1_score(preds: Any, targets: Any, *, task: str, num_classes: int | None = N
         elements count nowhere, not even in the classes that are present.
       validate: eagerly raise ``ValueError`` for out-of-range labels or NaN
         scores (cannot run under jit). Without it such elements are dropped.
+      axis: the class / label axis of the scores (static). ``None`` (default):
+        last, and a rank >= 3 ``preds`` with ``num_classes`` entries on axis 1
+        *and* on the last axis raises (it reads two ways); ``1`` reads torch's
+        ``[N, C, d...]`` (one-hot targets, full-shape masks move with it).
+      pos_label: binary hard labels (scikit-learn): this value is the positive
+        class and every other value negative (``None``: 0/1 labels).
       average: ``"micro"`` (sum counts over classes), ``"macro"`` (unweighted
         mean over classes), ``"weighted"`` (mean weighted by support), ``None``
         (per class ``[K]``), ``"samples"``
@@ -730,22 +825,30 @@ def f1_score(preds: Any, targets: Any, *, task: str, num_classes: int | None = N
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
         average (scikit-learn); an all-masked batch returns this value.
+      labels: scikit-learn ``labels=``: the classes to report / average, in this
+        order (unsorted, absent and >= ``num_classes`` ids allowed: all-zero counts).
+      multidim_average: ``"global"`` (default) or ``"samplewise"``: one value per
+        sample of the leading axis, ``[N]`` (``[N, K]`` for ``average=None``), as
+        torchmetrics.
+      class_id: the value of class ``k`` alone (``average=None`` then index ``k``),
+        Keras ``Precision(class_id=k)``; multilabel: label k as a binary problem.
+      top_k: multiclass scores: the prediction is the target when the target is
+        among the ``top_k`` highest scores, otherwise the top-1 class (torchmetrics).
 
     Returns:
       Scalar, or ``[K]`` for ``average=None`` (binary: the positive class).
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.metrics.f1_score(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2]), task="multiclass", num_classes=3).item(), 4)
       0.5556
     """
-    return _front.metric(_F1_SCORE, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis))
+    return _front.metric(_F1_SCORE, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, multidim_average=multidim_average, top_k=top_k, class_id=class_id, labels=labels, validate=validate))
 
 
-_FBETA_SCORE = _front.make_spec(_core.fbeta_score, "maskjax.metrics.fbeta_score", "metric", 'metric', True, task=None, ranking=False)
+_FBETA_SCORE = _front.make_spec(_core.fbeta_score, "maskjax.metrics.fbeta_score", "metric", 'metric', True, task=None, ranking=False, core_axis=True)
 
-def fbeta_score(preds: Any, targets: Any, *, beta: float, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False, axis: int = 1) -> Any:
+def fbeta_score(preds: Any, targets: Any, *, beta: float, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, axis: int = 1, pos_label: int | None = None, multidim_average: str = 'global', top_k: int = 1, class_id: int | None = None, labels: Any = None, validate: bool = False) -> Any:
     """PyTorch front of :func:`maskjax.metrics.fbeta_score`: tensors in (detached), tensors out.
 
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets on (non-class axes padded, masked; same result).
@@ -774,6 +877,12 @@ def fbeta_score(preds: Any, targets: Any, *, beta: float, task: str, num_classes
         elements count nowhere, not even in the classes that are present.
       validate: eagerly raise ``ValueError`` for out-of-range labels or NaN
         scores (cannot run under jit). Without it such elements are dropped.
+      axis: the class / label axis of the scores (static). ``None`` (default):
+        last, and a rank >= 3 ``preds`` with ``num_classes`` entries on axis 1
+        *and* on the last axis raises (it reads two ways); ``1`` reads torch's
+        ``[N, C, d...]`` (one-hot targets, full-shape masks move with it).
+      pos_label: binary hard labels (scikit-learn): this value is the positive
+        class and every other value negative (``None``: 0/1 labels).
       beta: non-negative weight of recall (traced; ``beta=0`` is precision).
       average: ``"micro"`` (sum counts over classes), ``"macro"`` (unweighted
         mean over classes), ``"weighted"`` (mean weighted by support), ``None``
@@ -788,22 +897,30 @@ def fbeta_score(preds: Any, targets: Any, *, beta: float, task: str, num_classes
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
         average (scikit-learn); an all-masked batch returns this value.
+      labels: scikit-learn ``labels=``: the classes to report / average, in this
+        order (unsorted, absent and >= ``num_classes`` ids allowed: all-zero counts).
+      multidim_average: ``"global"`` (default) or ``"samplewise"``: one value per
+        sample of the leading axis, ``[N]`` (``[N, K]`` for ``average=None``), as
+        torchmetrics.
+      class_id: the value of class ``k`` alone (``average=None`` then index ``k``),
+        Keras ``Precision(class_id=k)``; multilabel: label k as a binary problem.
+      top_k: multiclass scores: the prediction is the target when the target is
+        among the ``top_k`` highest scores, otherwise the top-1 class (torchmetrics).
 
     Returns:
       Scalar, or ``[K]`` for ``average=None``.
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.metrics.fbeta_score(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2]), task="multiclass", num_classes=3, beta=2.0).item(), 4)
       0.5185
     """
-    return _front.metric(_FBETA_SCORE, (preds, targets,), dict(beta=beta, task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis))
+    return _front.metric(_FBETA_SCORE, (preds, targets,), dict(beta=beta, task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, multidim_average=multidim_average, top_k=top_k, class_id=class_id, labels=labels, validate=validate))
 
 
-_DICE_SCORE = _front.make_spec(_core.dice_score, "maskjax.metrics.dice_score", "metric", 'metric', True, task=None, ranking=False)
+_DICE_SCORE = _front.make_spec(_core.dice_score, "maskjax.metrics.dice_score", "metric", 'metric', True, task=None, ranking=False, core_axis=True)
 
-def dice_score(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False, axis: int = 1) -> Any:
+def dice_score(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, axis: int = 1, pos_label: int | None = None, multidim_average: str = 'global', class_id: int | None = None, labels: Any = None, validate: bool = False) -> Any:
     """PyTorch front of :func:`maskjax.metrics.dice_score`: tensors in (detached), tensors out.
 
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets on (non-class axes padded, masked; same result).
@@ -832,6 +949,12 @@ def dice_score(preds: Any, targets: Any, *, task: str, num_classes: int | None =
         elements count nowhere, not even in the classes that are present.
       validate: eagerly raise ``ValueError`` for out-of-range labels or NaN
         scores (cannot run under jit). Without it such elements are dropped.
+      axis: the class / label axis of the scores (static). ``None`` (default):
+        last, and a rank >= 3 ``preds`` with ``num_classes`` entries on axis 1
+        *and* on the last axis raises (it reads two ways); ``1`` reads torch's
+        ``[N, C, d...]`` (one-hot targets, full-shape masks move with it).
+      pos_label: binary hard labels (scikit-learn): this value is the positive
+        class and every other value negative (``None``: 0/1 labels).
       average: ``"micro"`` (sum counts over classes), ``"macro"`` (unweighted
         mean over classes), ``"weighted"`` (mean weighted by support), ``None``
         (per class ``[K]``), ``"samples"``
@@ -845,22 +968,28 @@ def dice_score(preds: Any, targets: Any, *, task: str, num_classes: int | None =
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
         average (scikit-learn); an all-masked batch returns this value.
+      labels: scikit-learn ``labels=``: the classes to report / average, in this
+        order (unsorted, absent and >= ``num_classes`` ids allowed: all-zero counts).
+      multidim_average: ``"global"`` (default) or ``"samplewise"``: one value per
+        sample of the leading axis, ``[N]`` (``[N, K]`` for ``average=None``), as
+        torchmetrics.
+      class_id: the value of class ``k`` alone (``average=None`` then index ``k``),
+        Keras ``Precision(class_id=k)``; multilabel: label k as a binary problem.
 
     Returns:
       Scalar, or ``[K]`` for ``average=None`` (binary: the positive class).
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.metrics.dice_score(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2]), task="multiclass", num_classes=3).item(), 4)
       0.5556
     """
-    return _front.metric(_DICE_SCORE, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis))
+    return _front.metric(_DICE_SCORE, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, multidim_average=multidim_average, class_id=class_id, labels=labels, validate=validate))
 
 
-_JACCARD_INDEX = _front.make_spec(_core.jaccard_index, "maskjax.metrics.jaccard_index", "metric", 'metric', True, task=None, ranking=False)
+_JACCARD_INDEX = _front.make_spec(_core.jaccard_index, "maskjax.metrics.jaccard_index", "metric", 'metric', True, task=None, ranking=False, core_axis=True)
 
-def jaccard_index(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False, axis: int = 1) -> Any:
+def jaccard_index(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, average: str | None = 'macro', absent_classes: str = 'auto', mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, axis: int = 1, pos_label: int | None = None, multidim_average: str = 'global', class_id: int | None = None, labels: Any = None, validate: bool = False) -> Any:
     """PyTorch front of :func:`maskjax.metrics.jaccard_index`: tensors in (detached), tensors out.
 
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets on (non-class axes padded, masked; same result).
@@ -889,6 +1018,12 @@ def jaccard_index(preds: Any, targets: Any, *, task: str, num_classes: int | Non
         elements count nowhere, not even in the classes that are present.
       validate: eagerly raise ``ValueError`` for out-of-range labels or NaN
         scores (cannot run under jit). Without it such elements are dropped.
+      axis: the class / label axis of the scores (static). ``None`` (default):
+        last, and a rank >= 3 ``preds`` with ``num_classes`` entries on axis 1
+        *and* on the last axis raises (it reads two ways); ``1`` reads torch's
+        ``[N, C, d...]`` (one-hot targets, full-shape masks move with it).
+      pos_label: binary hard labels (scikit-learn): this value is the positive
+        class and every other value negative (``None``: 0/1 labels).
       average: ``"micro"`` (sum counts over classes), ``"macro"`` (unweighted
         mean over classes), ``"weighted"`` (mean weighted by support), ``None``
         (per class ``[K]``), ``"samples"``
@@ -902,17 +1037,23 @@ def jaccard_index(preds: Any, targets: Any, *, task: str, num_classes: int | Non
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
         average (scikit-learn); an all-masked batch returns this value.
+      labels: scikit-learn ``labels=``: the classes to report / average, in this
+        order (unsorted, absent and >= ``num_classes`` ids allowed: all-zero counts).
+      multidim_average: ``"global"`` (default) or ``"samplewise"``: one value per
+        sample of the leading axis, ``[N]`` (``[N, K]`` for ``average=None``), as
+        torchmetrics.
+      class_id: the value of class ``k`` alone (``average=None`` then index ``k``),
+        Keras ``Precision(class_id=k)``; multilabel: label k as a binary problem.
 
     Returns:
       Scalar, or ``[K]`` for ``average=None`` (binary: the positive class).
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.metrics.jaccard_index(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2]), task="multiclass", num_classes=3).item(), 4)
       0.5
     """
-    return _front.metric(_JACCARD_INDEX, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis))
+    return _front.metric(_JACCARD_INDEX, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, average=average, absent_classes=absent_classes, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, multidim_average=multidim_average, class_id=class_id, labels=labels, validate=validate))
 
 
 class F1Score(_Metric):
@@ -928,8 +1069,8 @@ class F1Score(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, average: Any = 'macro', zero_division: Any = 0.0, absent_classes: str = 'auto', beta: float = 1.0, axis: int = 1) -> None:
-        super().__init__(_core.F1Score(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, average=average, zero_division=zero_division, absent_classes=absent_classes, beta=beta), axis=axis)
+    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, pos_label: int | None = None, multidim_average: str = 'global', capacity: int | None = None, average: Any = 'macro', zero_division: Any = 0.0, absent_classes: str = 'auto', labels: Any = None, class_id: int | None = None, beta: float = 1.0, top_k: int = 1, axis: int = 1) -> None:
+        super().__init__(_core.F1Score(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, pos_label=pos_label, multidim_average=multidim_average, capacity=capacity, average=average, zero_division=zero_division, absent_classes=absent_classes, labels=labels, class_id=class_id, beta=beta, top_k=top_k, axis=(None if task == "binary" else -1)), axis=axis)
 
 
 class FBetaScore(_Metric):
@@ -945,8 +1086,8 @@ class FBetaScore(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, average: Any = 'macro', zero_division: Any = 0.0, absent_classes: str = 'auto', beta: float = 1.0, axis: int = 1) -> None:
-        super().__init__(_core.FBetaScore(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, average=average, zero_division=zero_division, absent_classes=absent_classes, beta=beta), axis=axis)
+    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, pos_label: int | None = None, multidim_average: str = 'global', capacity: int | None = None, average: Any = 'macro', zero_division: Any = 0.0, absent_classes: str = 'auto', labels: Any = None, class_id: int | None = None, beta: float = 1.0, top_k: int = 1, axis: int = 1) -> None:
+        super().__init__(_core.FBetaScore(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, pos_label=pos_label, multidim_average=multidim_average, capacity=capacity, average=average, zero_division=zero_division, absent_classes=absent_classes, labels=labels, class_id=class_id, beta=beta, top_k=top_k, axis=(None if task == "binary" else -1)), axis=axis)
 
 
 class DiceScore(_Metric):
@@ -962,8 +1103,8 @@ class DiceScore(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, average: Any = 'macro', zero_division: Any = 0.0, absent_classes: str = 'auto', axis: int = 1) -> None:
-        super().__init__(_core.DiceScore(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, average=average, zero_division=zero_division, absent_classes=absent_classes), axis=axis)
+    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, pos_label: int | None = None, multidim_average: str = 'global', capacity: int | None = None, average: Any = 'macro', zero_division: Any = 0.0, absent_classes: str = 'auto', labels: Any = None, class_id: int | None = None, axis: int = 1) -> None:
+        super().__init__(_core.DiceScore(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, pos_label=pos_label, multidim_average=multidim_average, capacity=capacity, average=average, zero_division=zero_division, absent_classes=absent_classes, labels=labels, class_id=class_id, axis=(None if task == "binary" else -1)), axis=axis)
 
 
 class JaccardIndex(_Metric):
@@ -979,13 +1120,13 @@ class JaccardIndex(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, average: Any = 'macro', zero_division: Any = 0.0, absent_classes: str = 'auto', axis: int = 1) -> None:
-        super().__init__(_core.JaccardIndex(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, average=average, zero_division=zero_division, absent_classes=absent_classes), axis=axis)
+    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, pos_label: int | None = None, multidim_average: str = 'global', capacity: int | None = None, average: Any = 'macro', zero_division: Any = 0.0, absent_classes: str = 'auto', labels: Any = None, class_id: int | None = None, axis: int = 1) -> None:
+        super().__init__(_core.JaccardIndex(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, pos_label=pos_label, multidim_average=multidim_average, capacity=capacity, average=average, zero_division=zero_division, absent_classes=absent_classes, labels=labels, class_id=class_id, axis=(None if task == "binary" else -1)), axis=axis)
 
 
-_MATTHEWS_CORRCOEF = _front.make_spec(_core.matthews_corrcoef, "maskjax.metrics.matthews_corrcoef", "metric", 'metric', True, task=None, ranking=False)
+_MATTHEWS_CORRCOEF = _front.make_spec(_core.matthews_corrcoef, "maskjax.metrics.matthews_corrcoef", "metric", 'metric', True, task=None, ranking=False, core_axis=True)
 
-def matthews_corrcoef(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False, axis: int = 1) -> Any:
+def matthews_corrcoef(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, axis: int = 1, pos_label: int | None = None, validate: bool = False) -> Any:
     """PyTorch front of :func:`maskjax.metrics.matthews_corrcoef`: tensors in (detached), tensors out.
 
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets on (non-class axes padded, masked; same result).
@@ -1014,23 +1155,28 @@ def matthews_corrcoef(preds: Any, targets: Any, *, task: str, num_classes: int |
         elements count nowhere, not even in the classes that are present.
       validate: eagerly raise ``ValueError`` for out-of-range labels or NaN
         scores (cannot run under jit). Without it such elements are dropped.
+      axis: the class / label axis of the scores (static). ``None`` (default):
+        last, and a rank >= 3 ``preds`` with ``num_classes`` entries on axis 1
+        *and* on the last axis raises (it reads two ways); ``1`` reads torch's
+        ``[N, C, d...]`` (one-hot targets, full-shape masks move with it).
+      pos_label: binary hard labels (scikit-learn): this value is the positive
+        class and every other value negative (``None``: 0/1 labels).
       zero_division: value when nothing is kept (all masked / ignored).
 
     Returns:
       Scalar in [-1, 1].
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.metrics.matthews_corrcoef(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2]), task="multiclass", num_classes=3).item(), 4)
       0.6124
     """
-    return _front.metric(_MATTHEWS_CORRCOEF, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis))
+    return _front.metric(_MATTHEWS_CORRCOEF, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, validate=validate))
 
 
-_COHEN_KAPPA = _front.make_spec(_core.cohen_kappa, "maskjax.metrics.cohen_kappa", "metric", 'metric', True, task=None, ranking=False)
+_COHEN_KAPPA = _front.make_spec(_core.cohen_kappa, "maskjax.metrics.cohen_kappa", "metric", 'metric', True, task=None, ranking=False, core_axis=True)
 
-def cohen_kappa(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, weights: str | None = None, mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = float("nan"), validate: bool = False, axis: int = 1) -> Any:
+def cohen_kappa(preds: Any, targets: Any, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, weights: str | None = None, mask: Any = None, sample_weight: Any = None, class_weight: Any = None, ignore_index: int | None = None, zero_division: float = float("nan"), axis: int = 1, pos_label: int | None = None, labels: Any = None, validate: bool = False) -> Any:
     """PyTorch front of :func:`maskjax.metrics.cohen_kappa`: tensors in (detached), tensors out.
 
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets on (non-class axes padded, masked; same result).
@@ -1059,20 +1205,27 @@ def cohen_kappa(preds: Any, targets: Any, *, task: str, num_classes: int | None 
         elements count nowhere, not even in the classes that are present.
       validate: eagerly raise ``ValueError`` for out-of-range labels or NaN
         scores (cannot run under jit). Without it such elements are dropped.
+      axis: the class / label axis of the scores (static). ``None`` (default):
+        last, and a rank >= 3 ``preds`` with ``num_classes`` entries on axis 1
+        *and* on the last axis raises (it reads two ways); ``1`` reads torch's
+        ``[N, C, d...]`` (one-hot targets, full-shape masks move with it).
+      pos_label: binary hard labels (scikit-learn): this value is the positive
+        class and every other value negative (``None``: 0/1 labels).
       weights: ``None``, ``"linear"`` or ``"quadratic"``.
       zero_division: value when kappa is undefined (nothing kept, or chance
         agreement 1); default nan = scikit-learn's ``replace_undefined_by``.
+      labels: scikit-learn ``labels=``: kappa of the confusion sub-matrix of
+        these classes (weights by position in the list).
 
     Returns:
       Scalar.
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.metrics.cohen_kappa(torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2, 2]), task="multiclass", num_classes=3).item(), 4)
       0.5
     """
-    return _front.metric(_COHEN_KAPPA, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, weights=weights, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis))
+    return _front.metric(_COHEN_KAPPA, (preds, targets,), dict(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, weights=weights, mask=mask, sample_weight=sample_weight, class_weight=class_weight, ignore_index=ignore_index, zero_division=zero_division, axis=axis, pos_label=pos_label, labels=labels, validate=validate))
 
 
 class MatthewsCorrCoef(_Metric):
@@ -1088,8 +1241,8 @@ class MatthewsCorrCoef(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, zero_division: Any = 0.0, axis: int = 1) -> None:
-        super().__init__(_core.MatthewsCorrCoef(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, zero_division=zero_division), axis=axis)
+    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, pos_label: int | None = None, multidim_average: str = 'global', capacity: int | None = None, zero_division: Any = 0.0, axis: int = 1) -> None:
+        super().__init__(_core.MatthewsCorrCoef(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, pos_label=pos_label, multidim_average=multidim_average, capacity=capacity, zero_division=zero_division, axis=(None if task == "binary" else -1)), axis=axis)
 
 
 class CohenKappa(_Metric):
@@ -1105,11 +1258,11 @@ class CohenKappa(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, weights: str | None = None, zero_division: Any = float("nan"), axis: int = 1) -> None:
-        super().__init__(_core.CohenKappa(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, weights=weights, zero_division=zero_division), axis=axis)
+    def __init__(self, *, task: str, num_classes: int | None = None, threshold: Any = 0.5, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, class_weight: Any = None, dtype: str | None = None, validate: bool = False, pos_label: int | None = None, multidim_average: str = 'global', capacity: int | None = None, weights: str | None = None, zero_division: Any = float("nan"), labels: Any = None, axis: int = 1) -> None:
+        super().__init__(_core.CohenKappa(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, class_weight=class_weight, dtype=dtype, validate=validate, pos_label=pos_label, multidim_average=multidim_average, capacity=capacity, weights=weights, zero_division=zero_division, labels=labels, axis=(None if task == "binary" else -1)), axis=axis)
 
 
-_PRECISION_AT_K = _front.make_spec(_core.precision_at_k, "maskjax.metrics.precision_at_k", "metric", 'metric', False, task=None, ranking=True)
+_PRECISION_AT_K = _front.make_spec(_core.precision_at_k, "maskjax.metrics.precision_at_k", "metric", 'metric', False, task=None, ranking=True, core_axis=True)
 
 def precision_at_k(preds: Any, targets: Any, *, k: int, mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False, axis: int = 1) -> Any:
     """PyTorch front of :func:`maskjax.metrics.precision_at_k`: tensors in (detached), tensors out.
@@ -1126,10 +1279,10 @@ def precision_at_k(preds: Any, targets: Any, *, k: int, mask: Any = None, sample
       ignore_index: target value treated like a masked label.
       zero_division: value when no sample is kept.
       validate: eager check that targets are 0/1.
+      axis: the label (item) axis of ``preds`` / ``targets`` (default last).
 
     Returns:
       Scalar.
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
@@ -1139,7 +1292,7 @@ def precision_at_k(preds: Any, targets: Any, *, k: int, mask: Any = None, sample
     return _front.metric(_PRECISION_AT_K, (preds, targets,), dict(k=k, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, zero_division=zero_division, validate=validate, axis=axis))
 
 
-_RECALL_AT_K = _front.make_spec(_core.recall_at_k, "maskjax.metrics.recall_at_k", "metric", 'metric', False, task=None, ranking=True)
+_RECALL_AT_K = _front.make_spec(_core.recall_at_k, "maskjax.metrics.recall_at_k", "metric", 'metric', False, task=None, ranking=True, core_axis=True)
 
 def recall_at_k(preds: Any, targets: Any, *, k: int, mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False, axis: int = 1) -> Any:
     """PyTorch front of :func:`maskjax.metrics.recall_at_k`: tensors in (detached), tensors out.
@@ -1155,10 +1308,10 @@ def recall_at_k(preds: Any, targets: Any, *, k: int, mask: Any = None, sample_we
       ignore_index: target value treated like a masked label.
       zero_division: value of 0/0 (sample without relevant labels; nan drops it).
       validate: eager check that targets are 0/1.
+      axis: the label (item) axis of ``preds`` / ``targets`` (default last).
 
     Returns:
       Scalar.
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
@@ -1182,7 +1335,7 @@ class PrecisionAtK(_Metric):
     """
 
     def __init__(self, *, k: int, ignore_index: int | None = None, zero_division: Any = 0.0, dtype: str | None = None, axis: int = 1) -> None:
-        super().__init__(_core.PrecisionAtK(k=k, ignore_index=ignore_index, zero_division=zero_division, dtype=dtype), axis=axis)
+        super().__init__(_core.PrecisionAtK(k=k, ignore_index=ignore_index, zero_division=zero_division, dtype=dtype, axis=axis), axis=axis)
 
 
 class RecallAtK(_Metric):
@@ -1199,10 +1352,10 @@ class RecallAtK(_Metric):
     """
 
     def __init__(self, *, k: int, ignore_index: int | None = None, zero_division: Any = 0.0, dtype: str | None = None, axis: int = 1) -> None:
-        super().__init__(_core.RecallAtK(k=k, ignore_index=ignore_index, zero_division=zero_division, dtype=dtype), axis=axis)
+        super().__init__(_core.RecallAtK(k=k, ignore_index=ignore_index, zero_division=zero_division, dtype=dtype, axis=axis), axis=axis)
 
 
-_ROC_CURVE = _front.make_spec(_core.roc_curve, "maskjax.metrics.roc_curve", "metric", 'metric', False, task='binary', ranking=False)
+_ROC_CURVE = _front.make_spec(_core.roc_curve, "maskjax.metrics.roc_curve", "metric", 'metric', False, task='binary', ranking=False, core_axis=True)
 
 def roc_curve(preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None, thresholds: Any = None, average: Any = None, from_logits: bool = False, lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None, axis: int = 1) -> Any:
     """PyTorch front of :func:`maskjax.metrics.roc_curve`: tensors in (detached), tensors out.
@@ -1224,13 +1377,14 @@ def roc_curve(preds: Any, targets: Any, *, task: str = 'binary', num_classes: in
       mask: bool / 0-1, broadcast from the left to the element shape; True keeps.
       sample_weight: non-negative weights, broadcast from the left.
       ignore_index: target value that counts nowhere.
+      axis: the class / label axis of ``preds`` (default last, an ``[N, C, C]``-like shape that
+        reads two ways raises; ``1`` for torch's ``[N, C, d...]``).
 
     Returns:
       :class:`RocCurve` ``(fpr, tpr, thresholds, valid)``; exact: length
       ``M + 1``; binned: length ``T``. ``.trim()`` gives the scikit-learn
       arrays (``roc_curve(..., drop_intermediate=False)``); binned results
       equal torchmetrics' ``binary_roc(..., thresholds=...)``.
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
@@ -1240,7 +1394,7 @@ def roc_curve(preds: Any, targets: Any, *, task: str = 'binary', num_classes: in
     return _front.metric(_ROC_CURVE, (preds, targets,), dict(task=task, num_classes=num_classes, thresholds=thresholds, average=average, from_logits=from_logits, lower_is_positive=lower_is_positive, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, axis=axis))
 
 
-_PRECISION_RECALL_CURVE = _front.make_spec(_core.precision_recall_curve, "maskjax.metrics.precision_recall_curve", "metric", 'metric', False, task='binary', ranking=False)
+_PRECISION_RECALL_CURVE = _front.make_spec(_core.precision_recall_curve, "maskjax.metrics.precision_recall_curve", "metric", 'metric', False, task='binary', ranking=False, core_axis=True)
 
 def precision_recall_curve(preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None, thresholds: Any = None, average: Any = None, from_logits: bool = False, lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None, axis: int = 1) -> Any:
     """PyTorch front of :func:`maskjax.metrics.precision_recall_curve`: tensors in (detached), tensors out.
@@ -1258,14 +1412,13 @@ def precision_recall_curve(preds: Any, targets: Any, *, task: str = 'binary', nu
       lower_is_positive: distance-like scores, a lower score means positive:
         positive iff ``score <= threshold`` (exact: ranks ``-score``, thresholds
         reported in the original units; binned: exact, see the module docstring).
-      mask, sample_weight, ignore_index: as in :func:`roc_curve`.
+      mask, sample_weight, ignore_index, axis: as in :func:`roc_curve`.
 
     Returns:
       :class:`PrecisionRecallCurve` ``(precision, recall, thresholds, valid)``;
       ``.trim()`` equals ``sklearn.metrics.precision_recall_curve``; binned
       results equal torchmetrics' ``binary_precision_recall_curve(...,
       thresholds=...)``.
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
@@ -1275,9 +1428,9 @@ def precision_recall_curve(preds: Any, targets: Any, *, task: str = 'binary', nu
     return _front.metric(_PRECISION_RECALL_CURVE, (preds, targets,), dict(task=task, num_classes=num_classes, thresholds=thresholds, average=average, from_logits=from_logits, lower_is_positive=lower_is_positive, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, axis=axis))
 
 
-_AUROC = _front.make_spec(_core.auroc, "maskjax.metrics.auroc", "metric", 'metric', False, task='binary', ranking=False)
+_AUROC = _front.make_spec(_core.auroc, "maskjax.metrics.auroc", "metric", 'metric', False, task='binary', ranking=False, core_axis=True)
 
-def auroc(preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None, thresholds: Any = None, average: Any = 'macro', from_logits: bool = False, lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None, axis: int = 1) -> Any:
+def auroc(preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None, thresholds: Any = None, average: Any = 'macro', from_logits: bool = False, lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None, max_fpr: float | None = None, multi_class: str = 'ovr', axis: int = 1) -> Any:
     """PyTorch front of :func:`maskjax.metrics.auroc`: tensors in (detached), tensors out.
 
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets off (the output depends on the input length).
@@ -1288,7 +1441,15 @@ def auroc(preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | 
       average: multiclass (one-vs-rest) / multi-label: ``"macro"`` (mean over
         classes), ``"weighted"`` (by weighted positive count), ``"micro"``
         (one problem over all (element, class) pairs), ``None`` (``[K]``).
-        Ignored for ``task="binary"``.
+        Ignored for ``task="binary"``. A ``"weighted"`` average with zero
+        total positive weight is 0 (scikit-learn).
+      max_fpr: binary / multi-label: the standardised partial AUC over
+        ``FPR <= max_fpr`` (scikit-learn's McClish correction, exact or binned);
+        ``None`` / 1 is the full area.
+      multi_class: multiclass: ``"ovr"`` (one-vs-rest, default) or ``"ovo"``
+        (scikit-learn one-vs-one: the mean of AUC(a | b) and AUC(b | a) per pair,
+        ``average="macro"`` or ``"weighted"`` by pair prevalence; exact only).
+      axis: as :func:`roc_curve`.
 
     Returns:
       A scalar (``[K]`` for ``average=None``). Exact mode equals
@@ -1297,17 +1458,16 @@ def auroc(preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | 
       equals torchmetrics' ``auroc(..., thresholds=...)``. A problem without
       positives or negatives gives ``nan`` (scikit-learn); ``nan`` classes are
       left out of averages (torchmetrics).
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
       >>> round(mt.metrics.auroc(torch.tensor([0.9, 0.2, 0.7, 0.4]), torch.tensor([1, 0, 0, 1])).item(), 4)
       0.75
     """
-    return _front.metric(_AUROC, (preds, targets,), dict(task=task, num_classes=num_classes, thresholds=thresholds, average=average, from_logits=from_logits, lower_is_positive=lower_is_positive, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, axis=axis))
+    return _front.metric(_AUROC, (preds, targets,), dict(task=task, num_classes=num_classes, thresholds=thresholds, average=average, from_logits=from_logits, lower_is_positive=lower_is_positive, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, max_fpr=max_fpr, multi_class=multi_class, axis=axis))
 
 
-_AVERAGE_PRECISION = _front.make_spec(_core.average_precision, "maskjax.metrics.average_precision", "metric", 'metric', False, task='binary', ranking=False)
+_AVERAGE_PRECISION = _front.make_spec(_core.average_precision, "maskjax.metrics.average_precision", "metric", 'metric', False, task='binary', ranking=False, core_axis=True)
 
 def average_precision(preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None, thresholds: Any = None, average: Any = 'macro', from_logits: bool = False, lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None, axis: int = 1) -> Any:
     """PyTorch front of :func:`maskjax.metrics.average_precision`: tensors in (detached), tensors out.
@@ -1325,7 +1485,7 @@ def average_precision(preds: Any, targets: Any, *, task: str = 'binary', num_cla
       lower_is_positive: distance-like scores, a lower score means positive:
         positive iff ``score <= threshold`` (exact: ranks ``-score``, thresholds
         reported in the original units; binned: exact, see the module docstring).
-      mask, sample_weight, ignore_index: as in :func:`roc_curve`.
+      mask, sample_weight, ignore_index, axis: as in :func:`roc_curve`.
 
     Returns:
       A scalar (``[K]`` for ``average=None``). Exact mode equals
@@ -1333,7 +1493,6 @@ def average_precision(preds: Any, targets: Any, *, task: str = 'binary', num_cla
       torchmetrics' ``average_precision(..., thresholds=...)``. No positives
       gives 0 (scikit-learn; such a class still counts in ``"macro"``, and has
       weight 0 in ``"weighted"``).
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
@@ -1343,7 +1502,7 @@ def average_precision(preds: Any, targets: Any, *, task: str = 'binary', num_cla
     return _front.metric(_AVERAGE_PRECISION, (preds, targets,), dict(task=task, num_classes=num_classes, thresholds=thresholds, average=average, from_logits=from_logits, lower_is_positive=lower_is_positive, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, axis=axis))
 
 
-_BEST_THRESHOLD = _front.make_spec(_core.best_threshold, "maskjax.metrics.best_threshold", "metric", 'metric', False, task='binary', ranking=False)
+_BEST_THRESHOLD = _front.make_spec(_core.best_threshold, "maskjax.metrics.best_threshold", "metric", 'metric', False, task='binary', ranking=False, core_axis=True)
 
 def best_threshold(preds: Any, targets: Any, *, task: str = 'binary', criterion: str = 'f1', beta: float = 1.0, min_precision: float | None = None, min_recall: float | None = None, num_classes: int | None = None, from_logits: bool = False, lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None, axis: int = 1) -> Any:
     """PyTorch front of :func:`maskjax.metrics.best_threshold`: tensors in (detached), tensors out.
@@ -1363,10 +1522,10 @@ def best_threshold(preds: Any, targets: Any, *, task: str = 'binary', criterion:
         (as the metrics' ``threshold=`` with ``from_logits=True``).
       lower_is_positive: positive iff ``score < threshold``.
       mask, sample_weight, ignore_index: the weighting contract.
+      axis: the class axis of ``preds`` (default last; ``1`` for torch's ``[N, C, d...]``).
 
     Returns:
       ``(threshold, value)``: scalars for binary, ``[K]`` per class otherwise.
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
@@ -1376,7 +1535,7 @@ def best_threshold(preds: Any, targets: Any, *, task: str = 'binary', criterion:
     return _front.metric(_BEST_THRESHOLD, (preds, targets,), dict(task=task, criterion=criterion, beta=beta, min_precision=min_precision, min_recall=min_recall, num_classes=num_classes, from_logits=from_logits, lower_is_positive=lower_is_positive, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, axis=axis))
 
 
-_CALIBRATION_ERROR = _front.make_spec(_core.calibration_error, "maskjax.metrics.calibration_error", "metric", 'metric', False, task='binary', ranking=False)
+_CALIBRATION_ERROR = _front.make_spec(_core.calibration_error, "maskjax.metrics.calibration_error", "metric", 'metric', False, task='binary', ranking=False, core_axis=True)
 
 def calibration_error(preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None, n_bins: int = 15, norm: str = 'l1', from_logits: bool = False, mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None, axis: int = 1) -> Any:
     """PyTorch front of :func:`maskjax.metrics.calibration_error`: tensors in (detached), tensors out.
@@ -1393,10 +1552,10 @@ def calibration_error(preds: Any, targets: Any, *, task: str = 'binary', num_cla
       norm: ``"l1"``, ``"l2"`` or ``"max"``.
       from_logits: apply sigmoid / softmax first.
       mask, sample_weight, ignore_index: the weighting contract.
+      axis: the class axis of ``preds`` (default last; ``1`` for torch's ``[N, C, d...]``).
 
     Returns:
       A scalar.
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
@@ -1406,7 +1565,7 @@ def calibration_error(preds: Any, targets: Any, *, task: str = 'binary', num_cla
     return _front.metric(_CALIBRATION_ERROR, (preds, targets,), dict(task=task, num_classes=num_classes, n_bins=n_bins, norm=norm, from_logits=from_logits, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, axis=axis))
 
 
-_RELIABILITY_DIAGRAM = _front.make_spec(_core.reliability_diagram, "maskjax.metrics.reliability_diagram", "metric", 'metric', False, task='binary', ranking=False)
+_RELIABILITY_DIAGRAM = _front.make_spec(_core.reliability_diagram, "maskjax.metrics.reliability_diagram", "metric", 'metric', False, task='binary', ranking=False, core_axis=True)
 
 def reliability_diagram(preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None, n_bins: int = 15, from_logits: bool = False, mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None, axis: int = 1) -> Any:
     """PyTorch front of :func:`maskjax.metrics.reliability_diagram`: tensors in (detached), tensors out.
@@ -1418,11 +1577,10 @@ def reliability_diagram(preds: Any, targets: Any, *, task: str = 'binary', num_c
         ``[...]``, multiclass ``[..., C]``, multi-label ``[..., L]``.
       targets: binary / multi-label 0/1 like ``preds``; multiclass ids ``[...]``.
       task, num_classes, n_bins, from_logits, mask, sample_weight,
-      ignore_index: as in :func:`calibration_error`.
+      ignore_index, axis: as in :func:`calibration_error`.
 
     Returns:
       :class:`ReliabilityDiagram` of ``[n_bins + 1]`` arrays.
-      axis: the class axis of the scores (torch layout; default 1).
 
     Example:
       >>> import torch, maskjax.torch as mt
@@ -1449,8 +1607,8 @@ class AUROC(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, *, task: str = 'binary', num_classes: int | None = None, thresholds: Any = None, capacity: int | None = None, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, dtype: str | None = None, average: Any = 'macro', axis: int = 1) -> None:
-        super().__init__(_core.AUROC(task=task, num_classes=num_classes, thresholds=thresholds, capacity=capacity, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, dtype=dtype, average=average), axis=axis)
+    def __init__(self, *, task: str = 'binary', num_classes: int | None = None, thresholds: Any = None, capacity: int | None = None, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, dtype: str | None = None, average: Any = 'macro', max_fpr: float | None = None, multi_class: str = 'ovr', axis: int = 1) -> None:
+        super().__init__(_core.AUROC(task=task, num_classes=num_classes, thresholds=thresholds, capacity=capacity, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, dtype=dtype, average=average, max_fpr=max_fpr, multi_class=multi_class, axis=(None if task == "binary" else -1)), axis=axis)
 
 
 class AveragePrecision(_Metric):
@@ -1467,7 +1625,7 @@ class AveragePrecision(_Metric):
     """
 
     def __init__(self, *, task: str = 'binary', num_classes: int | None = None, thresholds: Any = None, capacity: int | None = None, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, dtype: str | None = None, average: Any = 'macro', axis: int = 1) -> None:
-        super().__init__(_core.AveragePrecision(task=task, num_classes=num_classes, thresholds=thresholds, capacity=capacity, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, dtype=dtype, average=average), axis=axis)
+        super().__init__(_core.AveragePrecision(task=task, num_classes=num_classes, thresholds=thresholds, capacity=capacity, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, dtype=dtype, average=average, axis=(None if task == "binary" else -1)), axis=axis)
 
 
 class ROC(_Metric):
@@ -1484,7 +1642,7 @@ class ROC(_Metric):
     """
 
     def __init__(self, *, task: str = 'binary', num_classes: int | None = None, thresholds: Any = None, capacity: int | None = None, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, dtype: str | None = None, average: Any = None, axis: int = 1) -> None:
-        super().__init__(_core.ROC(task=task, num_classes=num_classes, thresholds=thresholds, capacity=capacity, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, dtype=dtype, average=average), axis=axis)
+        super().__init__(_core.ROC(task=task, num_classes=num_classes, thresholds=thresholds, capacity=capacity, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, dtype=dtype, average=average, axis=(None if task == "binary" else -1)), axis=axis)
 
 
 class PRCurve(_Metric):
@@ -1501,7 +1659,7 @@ class PRCurve(_Metric):
     """
 
     def __init__(self, *, task: str = 'binary', num_classes: int | None = None, thresholds: Any = None, capacity: int | None = None, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, dtype: str | None = None, average: Any = None, axis: int = 1) -> None:
-        super().__init__(_core.PRCurve(task=task, num_classes=num_classes, thresholds=thresholds, capacity=capacity, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, dtype=dtype, average=average), axis=axis)
+        super().__init__(_core.PRCurve(task=task, num_classes=num_classes, thresholds=thresholds, capacity=capacity, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, dtype=dtype, average=average, axis=(None if task == "binary" else -1)), axis=axis)
 
 
 class CalibrationError(_Metric):
@@ -1518,7 +1676,106 @@ class CalibrationError(_Metric):
     """
 
     def __init__(self, *, task: str = 'binary', num_classes: int | None = None, n_bins: int = 15, norm: str = 'l1', from_logits: bool = False, ignore_index: int | None = None, dtype: str | None = None, axis: int = 1) -> None:
-        super().__init__(_core.CalibrationError(task=task, num_classes=num_classes, n_bins=n_bins, norm=norm, from_logits=from_logits, ignore_index=ignore_index, dtype=dtype), axis=axis)
+        super().__init__(_core.CalibrationError(task=task, num_classes=num_classes, n_bins=n_bins, norm=norm, from_logits=from_logits, ignore_index=ignore_index, dtype=dtype, axis=(None if task == "binary" else -1)), axis=axis)
+
+
+_EQUAL_ERROR_RATE = _front.make_spec(_core.equal_error_rate, "maskjax.metrics.equal_error_rate", "metric", 'metric', False, task='binary', ranking=False, core_axis=True)
+
+def equal_error_rate(preds: Any, targets: Any, *, task: str = 'binary', num_classes: int | None = None, thresholds: Any = None, from_logits: bool = False, lower_is_positive: bool = False, mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None, axis: int = 1) -> Any:
+    """PyTorch front of :func:`maskjax.metrics.equal_error_rate`: tensors in (detached), tensors out.
+
+    torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` scores, as torchmetrics (moved last for the core); int64 labels (range-checked); shape buckets off (the output depends on the input length).
+
+    Args:
+      preds: scores; binary ``[...]``, multiclass ``[..., C]``, multi-label ``[..., L]``.
+      targets: binary / multi-label 0/1 of ``preds``' shape; multiclass class ids ``[...]``.
+      task: ``"binary"``, ``"multiclass"`` or ``"multilabel"``.
+      num_classes: optional check of ``C`` / ``L``.
+      thresholds: ``None`` (exact), an int ``n`` or an increasing ``[T]`` array (binned).
+      from_logits: apply sigmoid / softmax to ``preds`` first.
+      lower_is_positive: distance-like scores (a lower score means positive).
+      mask: bool / 0-1, broadcast from the left (a trailing size-1 axis is accepted).
+      sample_weight: non-negative weights, broadcast from the left.
+      ignore_index: target value that counts nowhere.
+      axis: the class axis of ``preds`` (default last; ``1`` for torch's ``[N, C, d...]``).
+
+    Returns:
+      A scalar (binary) or ``[K]``; ``nan`` for a problem without positives or negatives.
+
+    Example:
+      >>> import torch, maskjax.torch as mt
+      >>> round(mt.metrics.equal_error_rate(torch.tensor([0.9, 0.2, 0.7, 0.4]), torch.tensor([1, 0, 0, 1])).item(), 4)
+      0.5
+    """
+    return _front.metric(_EQUAL_ERROR_RATE, (preds, targets,), dict(task=task, num_classes=num_classes, thresholds=thresholds, from_logits=from_logits, lower_is_positive=lower_is_positive, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, axis=axis))
+
+
+class EqualErrorRate(_Metric):
+    """Stateful PyTorch front of :class:`maskjax.metrics.EqualErrorRate` (update / compute / reset / forward).
+
+    ``EqualErrorRate(**config)`` builds the core metric and wraps it in :class:`maskjax.torch.Metric`:
+    thread-safe updates, int64 labels, scores ``[N, C, d...]`` with the class axis at
+    ``axis=1`` (torch front default; moved last for the core), shape buckets where the
+    result does not depend on padding. No maths here.
+
+    Args:
+      See :class:`maskjax.metrics.EqualErrorRate`; plus ``axis`` (int, default 1): the
+      class axis of the scores.
+    """
+
+    def __init__(self, *, task: str = 'binary', num_classes: int | None = None, thresholds: Any = None, capacity: int | None = None, from_logits: bool = False, lower_is_positive: bool = False, ignore_index: int | None = None, dtype: str | None = None, axis: int = 1) -> None:
+        super().__init__(_core.EqualErrorRate(task=task, num_classes=num_classes, thresholds=thresholds, capacity=capacity, from_logits=from_logits, lower_is_positive=lower_is_positive, ignore_index=ignore_index, dtype=dtype, axis=(None if task == "binary" else -1)), axis=axis)
+
+
+_GENERALIZED_DICE_SCORE = _front.make_spec(_core.generalized_dice_score, "maskjax.metrics.generalized_dice_score", "metric", 'class', False, task=None, ranking=False)
+
+def generalized_dice_score(preds: Any, targets: Any, *, num_classes: int, include_background: bool = True, per_class: bool = False, weight_type: str = 'square', input_format: str = 'one-hot', per_sample: bool = False, mask: Any = None, sample_weight: Any = None, ignore_index: int | None = None, axis: int = 1) -> Any:
+    """PyTorch front of :func:`maskjax.metrics.generalized_dice_score`: tensors in (detached), tensors out.
+
+    torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` inputs, as torchmetrics (the core's ``axis``); int64 labels (range-checked); shape buckets off (the output depends on the input length).
+
+    Args:
+      preds: one-hot / probability maps ``[N, ..., C]`` (class axis last, or ``axis=1`` for
+        torch's ``[N, C, ...]``), or class ids ``[N, ...]`` (``input_format="index"``).
+      targets: the same formats.
+      num_classes: ``C`` (static).
+      include_background: keep class 0.
+      per_class: one score per class (``[C]``, or ``[N, C]`` with ``per_sample``).
+      weight_type: ``"square"``, ``"simple"`` or ``"linear"``.
+      input_format: ``"one-hot"``, ``"index"`` or ``"mixed"`` (torchmetrics).
+      per_sample: return ``[N]`` per-sample scores instead of their mean.
+      mask: ``[N, ...]`` element mask (a trailing size-1 axis is accepted); masked elements
+        count nowhere, and a sample without a kept element is left out of the mean.
+      sample_weight: ``[N]`` weights of the mean over samples.
+      ignore_index: with class-id targets, a target value whose elements count nowhere.
+      axis: the class axis of one-hot inputs (default last).
+
+    Returns:
+      Scalar (``[C]`` with ``per_class``; ``[N]`` / ``[N, C]`` with ``per_sample``).
+
+    Example:
+      >>> import torch, maskjax.torch as mt
+      >>> round(mt.metrics.generalized_dice_score(torch.tensor([[[1, 0], [0, 1]]]), torch.tensor([[[1, 0], [0, 1]]]), num_classes=2).item(), 4)
+      1.0
+    """
+    return _front.metric(_GENERALIZED_DICE_SCORE, (preds, targets,), dict(num_classes=num_classes, include_background=include_background, per_class=per_class, weight_type=weight_type, input_format=input_format, per_sample=per_sample, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, axis=axis))
+
+
+class GeneralizedDiceScore(_Metric):
+    """Stateful PyTorch front of :class:`maskjax.metrics.GeneralizedDiceScore` (update / compute / reset / forward).
+
+    ``GeneralizedDiceScore(**config)`` builds the core metric and wraps it in :class:`maskjax.torch.Metric`:
+    thread-safe updates, int64 labels, scores ``[N, C, d...]`` with the class axis at
+    ``axis=1`` (torch front default; moved last for the core), shape buckets where the
+    result does not depend on padding. No maths here.
+
+    Args:
+      See :class:`maskjax.metrics.GeneralizedDiceScore`; plus ``axis`` (int, default 1): the
+      class axis of the scores.
+    """
+
+    def __init__(self, *, num_classes: int, include_background: bool = True, per_class: bool = False, weight_type: str = 'square', input_format: str = 'one-hot', ignore_index: int | None = None, axis: int = 1) -> None:
+        super().__init__(_core.GeneralizedDiceScore(num_classes=num_classes, include_background=include_background, per_class=per_class, weight_type=weight_type, input_format=input_format, ignore_index=ignore_index, axis=axis), axis=axis)
 
 
 Metric = _core.Metric
@@ -1536,7 +1793,7 @@ class Mean(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, dtype: str = 'float32', *, axis: int = 1) -> None:
+    def __init__(self, dtype: str | None = None, *, axis: int = 1) -> None:
         super().__init__(_core.Mean(dtype), axis=axis)
 
 
@@ -1553,7 +1810,7 @@ class Sum(_Metric):
       class axis of the scores.
     """
 
-    def __init__(self, dtype: str = 'float32', *, axis: int = 1) -> None:
+    def __init__(self, dtype: str | None = None, *, axis: int = 1) -> None:
         super().__init__(_core.Sum(dtype), axis=axis)
 
 
@@ -1579,6 +1836,40 @@ HostAccumulator = _core.HostAccumulator
 psum_state = _core.psum_state
 
 merge_across_processes = _core.merge_across_processes
+
+class Grouped(_Metric):
+    """Stateful PyTorch front of :class:`maskjax.metrics.Grouped` (update / compute / reset / forward).
+
+    ``Grouped(**config)`` builds the core metric and wraps it in :class:`maskjax.torch.Metric`:
+    thread-safe updates, int64 labels, scores ``[N, C, d...]`` with the class axis at
+    ``axis=1`` (torch front default; moved last for the core), shape buckets where the
+    result does not depend on padding. No maths here.
+
+    Args:
+      See :class:`maskjax.metrics.Grouped`; plus ``axis`` (int, default 1): the
+      class axis of the scores.
+    """
+
+    def __init__(self, metric: Metric, num_groups: int, *, axis: int = 1) -> None:
+        super().__init__(_core.Grouped(metric, num_groups), axis=axis)
+
+
+class Bootstrap(_Metric):
+    """Stateful PyTorch front of :class:`maskjax.metrics.Bootstrap` (update / compute / reset / forward).
+
+    ``Bootstrap(**config)`` builds the core metric and wraps it in :class:`maskjax.torch.Metric`:
+    thread-safe updates, int64 labels, scores ``[N, C, d...]`` with the class axis at
+    ``axis=1`` (torch front default; moved last for the core), shape buckets where the
+    result does not depend on padding. No maths here.
+
+    Args:
+      See :class:`maskjax.metrics.Bootstrap`; plus ``axis`` (int, default 1): the
+      class axis of the scores.
+    """
+
+    def __init__(self, metric: Metric, num_replicates: int = 1000, confidence: float = 0.95, seed: int = 0, *, axis: int = 1) -> None:
+        super().__init__(_core.Bootstrap(metric, num_replicates, confidence, seed), axis=axis)
+
 
 __all__ = [
     'stat_scores',
@@ -1630,6 +1921,10 @@ __all__ = [
     'ROC',
     'PRCurve',
     'CalibrationError',
+    'equal_error_rate',
+    'EqualErrorRate',
+    'generalized_dice_score',
+    'GeneralizedDiceScore',
     'Metric',
     'Mean',
     'Sum',
@@ -1637,4 +1932,6 @@ __all__ = [
     'HostAccumulator',
     'psum_state',
     'merge_across_processes',
+    'Grouped',
+    'Bootstrap',
 ]
