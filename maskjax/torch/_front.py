@@ -369,6 +369,20 @@ def make_spec(fn: Callable, name: str, kind: str, layout: str | None = None, buc
     return spec
 
 
+def check_weights(kwargs: dict) -> None:
+    """Eager check of the weight policy (issue 13): NaN or negative ``sample_weight`` raise.
+
+    The front runs the core under ``jax.jit``, where the core's own eager check
+    cannot run; the values are concrete here, so they are checked in torch.
+    """
+    sw = kwargs.get("sample_weight")
+    if isinstance(sw, torch.Tensor) and sw.is_floating_point() and sw.numel():
+        bad = torch.isnan(sw) | (sw < 0)
+        if bool(bad.any()):
+            raise ValueError(f"`sample_weight` must be finite and >= 0; got {int(bad.sum())} NaN or "
+                             f"negative value(s), e.g. {sw[bad].flatten()[:3].tolist()}.")
+
+
 def loss(spec: Spec, args: tuple, kwargs: dict) -> Any:
     """Entry of every loss wrapper: the custom op while ``torch.compile`` traces, else eager."""
     if (spec.index_only_ignore and kwargs.get("ignore_index") is not None and len(args) > 1
@@ -376,6 +390,7 @@ def loss(spec: Spec, args: tuple, kwargs: dict) -> Any:
         kwargs["ignore_index"] = None  # torch: probability targets have no ignore_index
     if is_compiling() and COMPILED_CALL:
         return COMPILED_CALL[0](spec, args, kwargs)
+    check_weights(kwargs)
     return call_loss(spec, args, kwargs)
 
 
@@ -383,4 +398,5 @@ def metric(spec: Spec, args: tuple, kwargs: dict) -> Any:
     """Entry of every metric wrapper (inputs detached)."""
     if is_compiling() and COMPILED_CALL:
         return COMPILED_CALL[0](spec, args, kwargs)
+    check_weights(kwargs)
     return call_metric(spec, args, kwargs)

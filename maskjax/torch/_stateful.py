@@ -174,6 +174,7 @@ class Metric(torch.nn.Module):
         return _front.run_program(spec, tmpl, names, plan is not None, [state, *jleaves], stateful=True)
 
     def _accumulate(self, args: tuple, kwargs: dict) -> None:
+        _front.check_weights(kwargs)
         with self._lock:
             new = self._batch(self._state, args, kwargs)
             if self._like is None or self._like.device.type == "cpu":

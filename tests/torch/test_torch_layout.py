@@ -95,3 +95,18 @@ def test_help_shows_torch_defaults():
     assert "axis=1" in mt.losses.cross_entropy.__doc__ and "Args:" in mt.losses.cross_entropy.__doc__
     assert inspect.signature(mt.metrics.f1_score).parameters["axis"].default == 1
     assert inspect.signature(mt.metrics.F1Score).parameters["axis"].default == 1
+
+
+@pytest.mark.parametrize("bad", [float("nan"), -1.0])
+def test_nan_or_negative_sample_weight_raise_in_the_front(bad):
+    logits, labels = _data()
+    w = torch.ones(N, T)
+    w[1, 2] = bad
+    with pytest.raises(ValueError, match="`sample_weight` must be finite and >= 0"):
+        mt.losses.cross_entropy(logits, labels, sample_weight=w)
+    with pytest.raises(ValueError, match="`sample_weight`"):
+        mt.metrics.accuracy(logits, labels, task="multiclass", num_classes=C, sample_weight=w)
+    m = mt.metrics.Accuracy(task="multiclass", num_classes=C)
+    with pytest.raises(ValueError, match="`sample_weight`"):
+        m.update(logits, labels, sample_weight=w)
+    assert m.update_count == 0
