@@ -37,8 +37,7 @@ A metric built with integer counts (``dtype="int32"``) is rejected with a
 (``preds`` / ``values``): ``[B, T]`` elements of one row share its weight.
 
 Merge states with :meth:`Bootstrap.merge` / :meth:`Bootstrap.all_reduce` (the wrapped metric's
-merge per replicate), not with ``psum_state`` / ``HostAccumulator``, which expect one metric's
-unstacked state.
+merge per replicate, and the row offsets added).
 
 Cost: ``num_replicates`` weighted updates per batch (vectorised in blocks of
 replicates, so memory stays bounded), and ``num_replicates ×`` the state.

@@ -23,9 +23,8 @@ Semantics:
   (a dict of such arrays for a ``Collection``); a group without elements gets
   the wrapped metric's empty-input value (e.g. ``0`` accuracy, ``nan`` AUROC).
 * Merge a grouped state with :meth:`Grouped.merge` / :meth:`Grouped.all_reduce` (the wrapped
-  metric's merge, per group). The generic helpers written for one metric's state
-  (``psum_state``, ``HostAccumulator``) do not know about the stacked group axis; on the host,
-  add the state's leaves as int64 / float64 arrays instead (every leaf is a sum).
+  metric's merge, per group: right for every wrapped state, additive or buffer). For additive
+  states ``psum_state`` and ``HostAccumulator`` work on the stacked state too.
 * Cost: each update does ``num_groups`` masked updates (vectorised), i.e.
   ``O(num_groups · N)`` work and a ``[num_groups, N]`` mask in memory.
 """
