@@ -546,6 +546,7 @@ def cohen_kappa(
 def precision_at_k(
         preds: Any, targets: Any, *, k: int, mask: Any = None, sample_weight: Any = None,
         ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False,
+        axis: int | None = None,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.precision_at_k` (no gradient).
 
@@ -565,6 +566,7 @@ def precision_at_k(
 def recall_at_k(
         preds: Any, targets: Any, *, k: int, mask: Any = None, sample_weight: Any = None,
         ignore_index: int | None = None, zero_division: float = 0.0, validate: bool = False,
+        axis: int | None = None,
 ) -> tf.Tensor:
     """TensorFlow front of :func:`maskjax.metrics.recall_at_k` (no gradient).
 

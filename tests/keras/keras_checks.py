@@ -251,6 +251,8 @@ def check_tf_distribution_strategy():
 
 
 CHECKS = {name[len("check_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("check_")}
+# Checks of TensorFlow machinery (tf.GradientTape, tf.distribute): they run on the TF backend only.
+TF_ONLY = {"tf_gradient_equals_keras_gradient_tape", "tf_distribution_strategy"}
 
 
 def main() -> None:
