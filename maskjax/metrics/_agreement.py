@@ -20,7 +20,8 @@ from maskjax.metrics._confusion import (ConfusionMetric, Counts, CountsState, St
                                         _cells)
 from maskjax.metrics._docs import doc
 from maskjax.metrics._streaming import State
-from maskjax.metrics._confusion import ConfmatState, check_labels, take_labels
+from maskjax.metrics._config import check_labels, take_labels
+from maskjax.metrics._confusion import ConfmatState
 from maskjax.metrics._stat_scores import counts_confmat
 
 __all__ = ["matthews_corrcoef", "cohen_kappa", "MatthewsCorrCoef", "CohenKappa"]

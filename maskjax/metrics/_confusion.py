@@ -44,19 +44,20 @@ never to index −1); only the multiclass confusion matrix is C×C.
 from __future__ import annotations
 
 import dataclasses
-import math
 from functools import partial
 from typing import Any, Callable, ClassVar, Hashable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
 from maskjax import _checks, _weighting
 from maskjax._safe_divide import safe_divide
 from maskjax.metrics import _format, _invalid
 from maskjax.metrics._format import Formatted, format_inputs, include_classes
+from maskjax._kernels.multilabel_counts import multilabel_counts_blocked
+from maskjax.metrics._config import check_labels, select_labels, static_tuple, static_zero_division
+from maskjax.metrics._samplewise import SampleRows, append_rows, samplewise_increment
 from maskjax.metrics._streaming import Metric, State, add_into, check_accumulator_dtype
 
 
@@ -136,87 +137,11 @@ def counts_update(fmt: Formatted, *, task: str, num_classes: int | None) -> Coun
         return Counts(by_t[:, 0], by_p[:, 0], by_t[:, 1], jnp.sum(by_t[:, 1]), by_t[:, 2] + by_p[:, 1])
     if task == "multilabel":
         raw = getattr(fmt, "_raw", None)
-        blocked = None if raw is None else _multilabel_counts_blocked(raw, num_classes)
+        blocked = None if raw is None else multilabel_counts_blocked(
+            raw, num_classes, format_inputs=format_inputs, dense_counts=_dense_counts, counts_type=Counts, merge=merge)
         if blocked is not None:
             return blocked
     return _dense_counts(fmt, task)
-
-
-# Multi-label counts: rows per loop step. XLA:CPU lowers a column sum of a fused [N, L] expression
-# to passes over materialised N x L temporaries (344 ms = 25x the read bound at N=20k L=1000); a loop
-# whose body formats and sums 32 rows keeps everything in cache: 24-28 ms (bench/README.md, W5).
-_ROW_BLOCK = 32
-
-
-def _rows_of(x: Any, lead: tuple[int, ...], num_labels: int):
-    """``mask`` / ``sample_weight`` as ``[N]`` or ``[N, L]`` rows; ``False`` if not row-sliceable."""
-    if x is None:
-        return None
-    x = jnp.asarray(x)
-    n = 1
-    for d in lead:
-        n *= d
-    if x.ndim <= len(lead) and tuple(x.shape) == tuple(lead[: x.ndim]):
-        return _weighting.broadcast_left(x, lead, "mask").reshape(n)
-    if tuple(x.shape) == tuple(lead) + (num_labels,):
-        return x.reshape(n, num_labels)
-    return False
-
-
-def _multilabel_counts_blocked(raw: dict, num_classes: int | None) -> Counts | None:
-    """Multi-label :class:`Counts` from the raw inputs, formatted and summed per block of rows.
-
-    Exactly the formatting and sums of the dense path (each block is passed through
-    ``format_inputs`` and :func:`_dense_counts`); int32 counts are identical, float32 ones
-    differ only by summation order. ``None`` when the inputs do not split into rows.
-    """
-    if jax.default_backend() != "cpu":
-        # The row loop is a CPU cache trick; on an H200 it is sequential and slow (W5: 10.1 ms vs
-        # 0.74 ms for the dense column sums, bench/RESULTS_gpu.md), so GPUs/TPUs take the dense path.
-        return None
-    preds, targets = raw["preds"], raw["targets"]
-    lead, num_labels = tuple(preds.shape[:-1]), preds.shape[-1]
-    n = 1
-    for d in lead:
-        n *= d
-    k = _ROW_BLOCK
-    if n < 2 * k or targets.shape != preds.shape:
-        return None
-    mask = _rows_of(raw["mask"], lead, num_labels)
-    sw = _rows_of(raw["sample_weight"], lead, num_labels)
-    if mask is False or sw is False:
-        return None
-    p2 = preds.reshape(n, num_labels)
-    t2 = targets.reshape(n, num_labels)
-    opts = dict(task="multilabel", num_classes=num_classes, threshold=raw["threshold"],
-                from_logits=raw["from_logits"], lower_is_positive=raw["lower_is_positive"],
-                class_weight=raw["class_weight"], ignore_index=raw["ignore_index"])
-
-    def counts_of(take):
-        m = None if mask is None else take(mask)
-        s = None if sw is None else take(sw)
-        fmt = format_inputs(take(p2), take(t2), mask=m, sample_weight=s, **opts)
-        if fmt.weight.dtype != jnp.int32 or fmt.preds.shape[0] > 127:
-            return _dense_counts(fmt, "multilabel")
-        # Unweighted (weight == keep, p and t already 0 where dropped): one column sum of the four
-        # 0/1 fields packed 8 bits apart (each block sum <= 127), seen = pred + target - tp.
-        p, t, keep = fmt.preds, fmt.targets, fmt.keep.astype(jnp.int32)
-        packed = jnp.sum((p * t) | (p << 8) | (t << 16) | (keep << 24), axis=0)
-        tp, pred, target, total = ((packed >> s) & 0xFF for s in (0, 8, 16, 24))
-        return Counts(tp, pred, target, total, pred + target - tp)
-
-    nb = n // k
-
-    def body(i, acc):
-        blk = counts_of(lambda x: lax.dynamic_slice_in_dim(x, i * k, k, 0))
-        return merge(acc, blk)
-
-    shapes = jax.eval_shape(lambda: counts_of(lambda x: x[:k]))
-    init = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
-    acc = lax.fori_loop(0, nb, body, init)
-    if nb * k != n:
-        acc = merge(acc, counts_of(lambda x: x[nb * k:]))
-    return acc
 
 
 def _dense_counts(fmt: Formatted, task: str) -> Counts:
@@ -407,22 +332,6 @@ class StateSpec:
         return self.increment(fmt)
 
 
-def samplewise_increment(spec: StateSpec, fmt: Formatted) -> State:
-    """``multidim_average="samplewise"``: the spec's increment of each sample along the leading axis.
-
-    The state gets a leading ``[N]`` axis (torchmetrics' samplewise stat scores); per-sample weights
-    and class weights are already folded into ``fmt.weight``.
-    """
-    if fmt.preds.ndim < 1 or (spec.task == "multilabel" and fmt.preds.ndim < 2):
-        raise ValueError("multidim_average='samplewise' needs a leading sample axis [N, ...] in `preds`, got "
-                         f"element shape {tuple(fmt.preds.shape)}.")
-
-    def one(p, t, w, k, s):
-        return spec.increment(Formatted(p, t, w, k, None, None, s))
-
-    return jax.vmap(one)(fmt.preds, fmt.targets, fmt.weight, fmt.keep, fmt.scores)
-
-
 @dataclasses.dataclass(frozen=True)
 class CountsState(StateSpec):
     """Per-class :class:`Counts` (every ratio metric, MCC, kappa, binary/multi-label matrices)."""
@@ -478,25 +387,6 @@ def run_data_pass(spec: StateSpec, *data: Any) -> State:
 # --------------------------------------------------------------------------- #
 # The metric base class
 # --------------------------------------------------------------------------- #
-def static_tuple(x: Any, name: str) -> Any:
-    """Arrays / lists → nested tuples of Python floats (hashable config); scalars → float."""
-    if x is None:
-        return None
-    arr = np.asarray(x)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-        raise TypeError(f"`{name}` must be a number or an array of numbers, got {x!r}.")
-    if arr.ndim == 0:
-        return float(arr)
-    return tuple(map(tuple, arr.tolist())) if arr.ndim == 2 else tuple(float(v) for v in arr.tolist())
-
-
-def static_zero_division(value: Any) -> Any:
-    value = _format.check_zero_division(value)
-    if isinstance(value, jax.Array):
-        return value
-    return math.nan if math.isnan(value) else value  # one nan object: configs stay equal
-
-
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ConfusionMetric(Metric):
     """Configuration, state and update shared by every counting metric.
@@ -640,7 +530,7 @@ class ConfusionMetric(Metric):
         thr, cw = self._config_arrays()
         inc = self.state_spec().update(preds, targets, mask, sample_weight, cw, thr)
         if self._samplewise:
-            return _append_rows(state, inc)
+            return append_rows(state, inc)
         return add_into(state, inc, type(self).__name__)
 
     def merge(self, a: State, b: State) -> State:
@@ -649,7 +539,7 @@ class ConfusionMetric(Metric):
         a, b = self._open(a, "merge"), self._open(b, "merge")
         cap = jax.tree_util.tree_leaves(b.rows)[0].shape[0]
         valid_b = jax.tree.map(lambda r: r, b.rows)
-        out = _append_rows(a, valid_b, n_valid=jnp.minimum(b.n, cap))
+        out = append_rows(a, valid_b, n_valid=jnp.minimum(b.n, cap))
         return self._seal(out._replace(n=a.n + b.n))   # b's own overflow stays counted
 
     def all_reduce(self, state: State, axis_name: Any) -> State:
@@ -690,24 +580,6 @@ class ConfusionMetric(Metric):
         if self._samplewise:
             return _invalid.poison(self._samplewise_rows(state), bad)
         return _invalid.poison(self.compute(state), bad)
-
-
-class SampleRows(NamedTuple):
-    """Streaming ``multidim_average="samplewise"`` state: ``capacity`` rows of per-sample state, rows written."""
-
-    rows: Any
-    n: jax.Array
-
-
-def _append_rows(buf: SampleRows, inc: Any, n_valid: Any = None) -> SampleRows:
-    """Write the ``[N, ...]`` per-sample increments at rows ``n, n+1, ...`` (rows past capacity dropped)."""
-    n_new = jax.tree_util.tree_leaves(inc)[0].shape[0]
-    cap = jax.tree_util.tree_leaves(buf.rows)[0].shape[0]
-    idx = buf.n + jnp.arange(n_new, dtype=jnp.int32)
-    if n_valid is not None:
-        idx = jnp.where(jnp.arange(n_new) < n_valid, idx, cap)
-    rows = jax.tree.map(lambda r, x: r.at[idx].set(x.astype(r.dtype), mode="drop"), buf.rows, inc)
-    return SampleRows(rows, buf.n + (n_new if n_valid is None else n_valid))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -775,36 +647,3 @@ class RatioMetric(ConfusionMetric):
         return ratio_compute(counts, self._formula(), task=self.task, average=average,
                              zero_division=self.zero_division, absent_classes=absent_classes,
                              ignore_index=ignore_index, beta=self._beta())
-
-
-def check_labels(labels: Any, task: str) -> tuple[int, ...] | None:
-    """scikit-learn ``labels=``: a static list of class ids (any order, absent ids allowed)."""
-    if labels is None:
-        return None
-    arr = np.asarray(labels)
-    if arr.ndim != 1 or arr.size == 0 or not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_):
-        raise ValueError(f"`labels` must be a non-empty 1-D list of int class ids, got {labels!r}.")
-    if len(set(arr.tolist())) != arr.size:
-        raise ValueError(f"`labels` must not repeat a class, got {labels!r}.")
-    if task == "binary":
-        raise ValueError("`labels` selects classes of task='multiclass' / 'multilabel' (for binary hard labels "
-                         "use `pos_label`).")
-    return tuple(int(v) for v in arr.tolist())
-
-
-def take_labels(x: jax.Array, labels: tuple[int, ...], axis: int = 0) -> jax.Array:
-    """``x`` indexed by ``labels`` along ``axis``; a label outside ``[0, K)`` gives zeros (absent)."""
-    k = x.shape[axis]
-    idx = np.asarray(labels)
-    ok = (idx >= 0) & (idx < k)
-    out = jnp.take(x, jnp.asarray(np.where(ok, idx, 0)), axis=axis)
-    shape = [1] * x.ndim
-    shape[axis] = len(labels)
-    return out * jnp.asarray(ok).reshape(shape).astype(out.dtype)
-
-
-def select_labels(counts: Counts, labels: tuple[int, ...], task: str) -> Counts:
-    """The per-class counts of ``labels`` only, in that order (scikit-learn ``labels=``)."""
-    total = counts.total if task == "multiclass" else take_labels(counts.total, labels)
-    return Counts(take_labels(counts.tp, labels), take_labels(counts.pred, labels),
-                  take_labels(counts.target, labels), total, take_labels(counts.seen, labels))

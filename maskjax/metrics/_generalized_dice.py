@@ -24,7 +24,7 @@ import jax.numpy as jnp
 from maskjax import _checks
 from maskjax._policy import squeeze_trailing
 from maskjax._safe_divide import safe_divide
-from maskjax.metrics import _format
+from maskjax.metrics import _format, _invalid
 from maskjax.metrics._streaming import Metric, State, add_into
 
 __all__ = ["generalized_dice_score", "GeneralizedDiceScore"]
@@ -130,6 +130,7 @@ def _sample_mean(scores, kept, sample_weight):
     """Σ s·score and Σ s over the samples with a kept element (a fully masked sample is dropped)."""
     n = scores.shape[0]
     s = jnp.ones((n,), jnp.float32) if sample_weight is None else jnp.asarray(sample_weight, jnp.float32).reshape(n)
+    s = jnp.where(s < 0, jnp.nan, s)          # a negative weight (only possible under jit) gives NaN
     s = jnp.where(kept, s, 0.0).reshape((n,) + (1,) * (scores.ndim - 1))
     return jnp.sum(scores * s, axis=0), jnp.sum(s)
 
@@ -174,6 +175,7 @@ def generalized_dice_score(preds: Any, targets: Any, *, num_classes: int, includ
       >>> round(float(generalized_dice_score(p, t, num_classes=3, input_format="index")), 4)
       0.7826
     """
+    _invalid.check_weights(sample_weight)       # NaN / negative weights: ValueError when concrete
     num_classes = _check(num_classes, include_background, per_class, weight_type, input_format)
     scores, kept = _scores(preds, targets, mask, num_classes=num_classes, include_background=include_background,
                            per_class=per_class, weight_type=weight_type, input_format=input_format,

@@ -18,8 +18,9 @@ from jax import lax
 from maskjax import _checks
 from maskjax._safe_divide import safe_divide
 from maskjax.metrics import _format, _invalid
+from maskjax.metrics._config import static_zero_division
 from maskjax.metrics._confusion import (SamplesState, StateSpec, _sample_weight, _samples_state, format_inputs,
-                                        run_data_pass, samples_compute, samples_init, static_zero_division)
+                                        run_data_pass, samples_compute, samples_init)
 from maskjax.metrics._streaming import Metric, State, add_into, check_accumulator_dtype
 
 __all__ = ["precision_at_k", "recall_at_k", "PrecisionAtK", "RecallAtK"]

@@ -21,7 +21,9 @@ from maskjax.metrics._confusion import (ConfusionMetric, Counts, CountsState, St
                                         jit_compute, _cells)
 from maskjax.metrics._docs import doc
 from maskjax.metrics._streaming import State
-from maskjax.metrics._confusion import ConfmatState, SampleRows, check_labels, take_labels
+from maskjax.metrics._config import check_labels, take_labels
+from maskjax.metrics._confusion import ConfmatState
+from maskjax.metrics._samplewise import SampleRows
 
 __all__ = ["stat_scores", "confusion_matrix", "StatScores", "ConfusionMatrix"]
 

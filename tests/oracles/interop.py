@@ -62,6 +62,8 @@ LOSS_CASES = {
     "tversky_loss": lambda r: ((_logits(r, 2, 5, 3), _onehot(_labels(r, (2, 5), 3), 3)),
                                dict(alpha=0.3, beta=0.7)),
     "jaccard_loss": lambda r: ((_logits(r, 2, 5, 3), _onehot(_labels(r, (2, 5), 3), 3)), dict()),
+    "generalized_dice_loss": lambda r: ((_logits(r, 2, 5, 3), _onehot(_labels(r, (2, 5), 3), 3)), dict()),
+    "softmax_focal_loss": lambda r: ((_logits(r, B, 3), _labels(r, B, 3)), dict(mask=_mask(B), gamma=2.0)),
     "soft_fbeta_loss": lambda r: ((_logits(r, B, 3), (r.uniform(size=(B, 3)) > .5).astype(np.float32)),
                                   dict(beta=2.0)),
 }
@@ -76,7 +78,7 @@ METRIC_CASES = {
            "precision": {}, "recall": {}, "f1_score": {}, "fbeta_score": dict(beta=2.0),
            "specificity": {}, "jaccard_index": {}, "dice_score": {}, "matthews_corrcoef": {},
            "cohen_kappa": {}, "hamming_distance": {}, "exact_match": {},
-           "top_k_accuracy": dict(top_k=2), "calibration_error": {},
+           "top_k_accuracy": dict(top_k=2), "calibration_error": dict(from_logits=True),
        }.items()},
     **{name: (lambda r: ((r.uniform(size=20).astype(np.float32),
                           (np.arange(20) % 3 == 0).astype(np.int64)), dict(task="binary")))
