@@ -51,7 +51,7 @@ def _demo(args: argparse.Namespace) -> int:
     data = _demo_data.sequence_batch(seed=args.seed)
     mask = np.asarray(maskjax.masks.from_lengths(data.lengths, data.logits.shape[1]))
     everything = np.ones_like(mask)  # the naive run: same shapes, so no second compilation
-    class_weight = maskjax.weights.balanced(data.labels, data.num_classes, mask=mask)
+    class_weight = maskjax.weights.balanced(data.labels, data.num_classes, task="multiclass", mask=mask)
     n_real, n_all = int(np.sum(mask)), mask.size
 
     # One engine (the one behind `maskjax report`), run on every step and on the real steps only.
@@ -198,6 +198,23 @@ def _input_parts(args: argparse.Namespace):
             for i in range(n)]
 
 
+def _say_column_order(prog: str, part, sources) -> None:
+    """Print on stderr the columns a glob (``--column preds=p*``) matched, in the order used.
+
+    Matches are taken in natural order (``p2`` before ``p10``), not in the file's column order.
+    """
+    from maskjax.app import readers as _readers
+
+    for role, patterns in part.columns:
+        src = sources.get(role)
+        if role == "groups" or src is None or not any(_readers.is_glob(p) for p in patterns):
+            continue
+        cols = list(getattr(src, "columns", ()))
+        if len(cols) > 1:
+            print(f"{prog}: --column {role}={','.join(patterns)} matched {len(cols)} columns, used in this order "
+                  f"(natural order of their numbers): {', '.join(cols)}", file=sys.stderr)
+
+
 def _ci_level(text: str) -> float:
     try:
         level = float(text)
@@ -228,11 +245,15 @@ def _report(args: argparse.Namespace) -> int:
         return _fail(prog, f"--num-classes {args.num_classes} does not fit --task binary")
     if args.replicates < 2:
         return _fail(prog, f"--replicates must be at least 2, got {args.replicates}")
+    if not 0.0 <= args.threshold <= 1.0:  # also NaN and inf: the threshold applies to probabilities
+        return _fail(prog, f"--threshold must be a probability in [0, 1] (applied after the sigmoid with "
+                           f"--from-logits), got {args.threshold!r}")
     engine = None
     try:
         parts = _input_parts(args)
         # The first chunk of the first part fixes the configuration (classes, dtypes, weights).
         first_sources = _partitions.open_sources(parts[0])
+        _say_column_order(prog, parts[0], first_sources)
         first = next(_partitions.lockstep(first_sources, args.chunk_size), None)
         if first is None:
             raise _readers.InputError("the input files hold no rows")

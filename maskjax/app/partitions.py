@@ -73,6 +73,7 @@ def lockstep(sources: Mapping[str, Any], chunk_size: int):
     """Yield ``(preds, targets, mask, weights, groups)`` row chunks, checking the files end together."""
     roles = [r for r in ROLES + ("groups",) if r in sources]
     iters = {r: sources[r].chunks(chunk_size) for r in roles}
+    start = 0
     while True:
         got = {r: next(iters[r], None) for r in roles}
         ended = [r for r in roles if got[r] is None]
@@ -85,7 +86,27 @@ def lockstep(sources: Mapping[str, Any], chunk_size: int):
             longer = max(rows, key=rows.get)
             shorter = min(rows, key=rows.get)
             raise InputError(f"--{shorter} has fewer rows than --{longer}")
+        if got.get("weights") is not None:
+            check_weights(got["weights"], sources["weights"].path, start)
+        start += len(got["preds"])
         yield got["preds"], got["targets"], got.get("mask"), got.get("weights"), got.get("groups")
+
+
+def check_weights(weights: np.ndarray, path: str, start: int = 0) -> None:
+    """The core's weight policy, told as one line: NaN, infinite or negative weights are refused.
+
+    (The core raises ValueError for NaN / negative concrete weights; here the file and row are named.)
+    """
+    w = np.asarray(weights)
+    if not np.issubdtype(w.dtype, np.floating) and not np.issubdtype(w.dtype, np.integer):
+        return  # bool weights: 0 / 1
+    bad = np.isnan(w) if np.issubdtype(w.dtype, np.floating) else np.zeros(w.shape, bool)
+    for what, hit in (("NaN", bad), ("negative", w < 0),
+                      ("infinite", np.isinf(w) if np.issubdtype(w.dtype, np.floating) else bad)):
+        if np.any(hit):
+            first = np.argwhere(hit)[0]
+            raise InputError(f"--weights: {path} holds {int(np.sum(hit))} {what} weight(s) (first in data row "
+                             f"{start + int(first[0])}, counting from 0); weights must be finite and >= 0")
 
 
 def check_shapes(task: str, num_classes: int | None, preds, targets, mask, weights) -> int | None:

@@ -20,8 +20,11 @@ unreadable file) raises :class:`InputError` with a one-line message.
 
 from __future__ import annotations
 
+import csv
 import fnmatch
 import os
+import re
+import warnings
 import zipfile
 from typing import Iterator, Sequence
 
@@ -81,6 +84,7 @@ class NpySource(Source):
             raise InputError(f"--{role}: {path} is not a .npy array file")
         if arr.ndim == 0:
             raise InputError(f"--{role}: {path} holds a scalar; expected an array with a row axis")
+        _check_dtype(arr.dtype, role, path)
         self.array = arr
         self.n_rows = self.approx_rows = arr.shape[0]
         self.row_shape = arr.shape[1:]
@@ -118,6 +122,7 @@ class NpzSource(Source):
             raise InputError(f"--{role}: {path}[{key!r}] is a scalar; expected an array with a row axis")
         if self.dtype.hasobject:
             raise InputError(f"--{role}: {path}[{key!r}] holds Python objects; save numeric arrays")
+        _check_dtype(self.dtype, role, f"{path}[{key!r}]")
         self.n_rows = self.approx_rows = self.shape[0]
         self.row_shape = self.shape[1:]
 
@@ -144,6 +149,22 @@ class NpzSource(Source):
                 if len(buf) != rows * row_bytes:
                     raise InputError(f"--{self.role}: {self.path}[{self.key!r}] is truncated")
                 yield np.frombuffer(buf, self.dtype).reshape((rows,) + tuple(self.row_shape)).copy()
+
+
+def _check_dtype(dtype: np.dtype, role: str, where: str) -> None:
+    """Refuse arrays that are not bool / integer / float (strings, objects, records, dates, complex).
+
+    String class labels are refused rather than mapped to ids: the mapping would need every
+    file's distinct values before the first chunk is counted (and would differ between files).
+    """
+    if dtype.kind in "biuf":
+        return
+    what = {"U": "strings", "S": "byte strings", "O": "Python objects", "V": "records",
+            "M": "dates", "m": "time deltas", "c": "complex numbers"}.get(dtype.kind, "non-numeric values")
+    hint = ("; save integer class ids (np.unique(labels, return_inverse=True)) and pass the names "
+            "with --class-names") if role in ("targets", "preds") and dtype.kind in "US" else \
+        "; save a numeric (bool / integer / float) array"
+    raise InputError(f"--{role}: {where} holds {what} (dtype {dtype.str}), not numbers{hint}")
 
 
 def _read_npy_header(f, path: str, role: str):
@@ -179,6 +200,8 @@ def _select_columns(role: str, path: str, available: Sequence[str], wanted: Sequ
         out: list[str] = []
         for pattern in wanted:
             hits = [c for c in available if fnmatch.fnmatchcase(c, pattern)]
+            if is_glob(pattern):
+                hits.sort(key=natural_key)  # p2 before p10, whatever the file's column order
             if not hits:
                 shown = ", ".join(available[:20]) + (", ..." if len(available) > 20 else "")
                 raise InputError(f"--{role}: no column {pattern!r} in {path} (columns: {shown})")
@@ -196,6 +219,20 @@ def _select_columns(role: str, path: str, available: Sequence[str], wanted: Sequ
         f"--{role}: cannot tell which columns of {path} to use (columns: {', '.join(available[:20])}); "
         f"name them with --column {role}=NAME[,NAME...]"
     )
+
+
+def is_glob(pattern: str) -> bool:
+    return any(ch in pattern for ch in "*?[")
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key putting ``p2`` before ``p10``: digit runs compare as numbers.
+
+    >>> sorted(["p10", "p2", "p1", "p0"], key=natural_key)
+    ['p0', 'p1', 'p2', 'p10']
+    """
+    return tuple((0, int(tok), "") if tok.isdigit() else (1, 0, tok)
+                 for tok in re.split(r"(\d+)", name) if tok != "")
 
 
 def _default_name_match(column: str) -> str | None:
@@ -233,12 +270,39 @@ class CsvSource(Source):
     def chunks(self, size: int) -> Iterator[np.ndarray]:
         import pandas as pd
 
+        # Every column is read (not usecols=): a row with extra fields must raise, not be cut silently.
+        seen = 0
         try:
-            reader = pd.read_csv(self.path, usecols=self.columns, chunksize=size)
-            for frame in reader:
-                yield _frame_to_array(frame[self.columns], self.role, self.path)
-        except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                reader = pd.read_csv(self.path, chunksize=size, index_col=False)
+                for frame in reader:
+                    if frame.isna().to_numpy().any():  # a short row reads as NaN: tell it from a NaN cell
+                        _raise_if_ragged(self.path, self.role)
+                    if len(frame):
+                        seen += len(frame)
+                        yield _frame_to_array(frame[self.columns], self.role, self.path)
+        except (ValueError, pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as err:
+            _raise_if_ragged(self.path, self.role)
             raise InputError(f"--{self.role}: cannot read {self.path} ({_one_line(err)})") from None
+        if not seen:
+            raise InputError(f"--{self.role}: {self.path} is empty (a header but no data rows)")
+
+
+def _raise_if_ragged(path: str, role: str) -> None:
+    """Raise InputError naming the first line whose number of fields differs from the header's."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None:
+                return
+            for row in reader:
+                if row and len(row) != len(header):
+                    raise InputError(f"--{role}: {path} is ragged: line {reader.line_num} has {len(row)} "
+                                     f"field(s), the header has {len(header)}")
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return
 
 
 def _frame_to_array(frame, role: str, path: str) -> np.ndarray:
