@@ -88,8 +88,22 @@ def lockstep(sources: Mapping[str, Any], chunk_size: int):
             raise InputError(f"--{shorter} has fewer rows than --{longer}")
         if got.get("weights") is not None:
             check_weights(got["weights"], sources["weights"].path, start)
+        if got.get("mask") is not None:
+            check_mask(got["mask"], sources["mask"].path, start)
         start += len(got["preds"])
         yield got["preds"], got["targets"], got.get("mask"), got.get("weights"), got.get("groups")
+
+
+def check_mask(mask: np.ndarray, path: str, start: int = 0) -> None:
+    """A mask holds 0 / 1 (or False / True): 0.5 or NaN would silently count as 'keep'."""
+    m = np.asarray(mask)
+    if m.dtype == bool:
+        return
+    hit = ~((m == 0) | (m == 1))
+    if np.any(hit):
+        first = np.argwhere(hit)[0]
+        raise InputError(f"--mask: {path} holds {int(np.sum(hit))} value(s) other than 0 / 1 (first: "
+                         f"{m[tuple(first)]!r} in data row {start + int(first[0])}, counting from 0)")
 
 
 def check_weights(weights: np.ndarray, path: str, start: int = 0) -> None:

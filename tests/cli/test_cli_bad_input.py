@@ -34,6 +34,7 @@ def d(tmp_path_factory):
     w[0] = np.inf
     np.save(d / "w_inf.npy", w)
     np.save(d / "mask_str.npy", np.array(["yes", "no"] * 10))
+    np.save(d / "mask_half.npy", np.array([1.0] * 7 + [0.5] + [0.0] * 12))
     pd.DataFrame({"p": p, "label": rng.integers(0, 2, 20), "w": [1.0] * 19 + [-2.0],
                   "m": ["yes", "no"] * 10}).to_csv(d / "t.csv", index=False)
     pd.DataFrame({"p": p, "label": rng.integers(0, 2, 20), "w": [1.0] * 19 + [np.nan]}).to_csv(
@@ -78,6 +79,8 @@ CASES = {
                            ["--threshold", "-0.1"]),
     "string-mask-npy": (["--preds", "{d}/p.npy", "--targets", "{d}/y.npy", "--mask", "{d}/mask_str.npy", *T],
                         ["--mask", "mask_str.npy", "strings"]),
+    "fractional-mask-npy": (["--preds", "{d}/p.npy", "--targets", "{d}/y.npy", "--mask", "{d}/mask_half.npy",
+                             *T], ["--mask", "mask_half.npy", "other than 0 / 1", "0.5", "data row 7"]),
     "string-mask-csv-column": (["--preds", "{d}/t.csv", "--targets", "{d}/t.csv", "--mask", "{d}/t.csv",
                                 "--column", "preds=p", "targets=label", "mask=m", *T],
                                ["--mask", "'m'", "not numeric"]),
@@ -154,3 +157,21 @@ def test_natural_key():
 
     assert sorted(["p10", "p2", "p1", "p0", "p11"], key=natural_key) == ["p0", "p1", "p2", "p10", "p11"]
     assert sorted(["b2", "a10", "a9"], key=natural_key) == ["a9", "a10", "b2"]
+
+
+def test_demo_balanced_class_weights_match_sklearn(run_cli):
+    """The demo's class weights (weights.balanced, task="multiclass", real steps only) = sklearn 'balanced'."""
+    import maskjax
+    from sklearn.utils.class_weight import compute_class_weight
+
+    from maskjax.app import demo_data
+
+    res = run_cli("demo", "--no-plots")
+    assert res.code == 0, res.err
+    line = next(ln for ln in res.out.splitlines() if ln.startswith("Balanced class weights"))
+    printed = [float(v) for v in line.split(":", 1)[1].split(",")]
+    data = demo_data.sequence_batch(seed=0)
+    mask = np.asarray(maskjax.masks.from_lengths(data.lengths, data.logits.shape[1])).astype(bool)
+    kept = np.asarray(data.labels)[mask]
+    expected = compute_class_weight("balanced", classes=np.arange(data.num_classes), y=kept)
+    np.testing.assert_allclose(printed, expected, atol=5e-3)  # printed with 2 decimals
