@@ -228,6 +228,7 @@ def is_glob(pattern: str) -> bool:
 def natural_key(name: str) -> tuple:
     """Sort key putting ``p2`` before ``p10``: digit runs compare as numbers.
 
+    >>> from maskjax.app.readers import natural_key
     >>> sorted(["p10", "p2", "p1", "p0"], key=natural_key)
     ['p0', 'p1', 'p2', 'p10']
     """
