@@ -46,6 +46,8 @@ def d(tmp_path_factory):
     # every data row long (pandas would take column 0 as the index)
     (d / "ragged_all.csv").write_text("p,label\n0.1,1,3\n0.2,0,4\n")
     (d / "header_only.csv").write_text("p,label\n")
+    pd.DataFrame({"p": p, "label": rng.integers(0, 2, 20), "w": [1.0] * 10 + [np.nan] + [1.0] * 9,
+                  "m": ["a"] * 20}).to_parquet(d / "t.parquet", index=False)
     return d
 
 
@@ -93,6 +95,12 @@ CASES = {
     "ragged-csv-every-row-long": (["--preds", "{d}/ragged_all.csv", "--targets", "{d}/ragged_all.csv",
                                    "--column", "preds=p", "targets=label", *T],
                                   ["ragged", "line 2 has 3 field(s), the header has 2"]),
+    "weights-nan-parquet-column": (["--preds", "{d}/t.parquet", "--targets", "{d}/t.parquet", "--weights",
+                                    "{d}/t.parquet", "--column", "preds=p", "targets=label", "weights=w", *T],
+                                   ["--weights", "'w'", "t.parquet", "missing values"]),  # pandas writes NaN as null
+    "string-mask-parquet-column": (["--preds", "{d}/t.parquet", "--targets", "{d}/t.parquet", "--mask",
+                                    "{d}/t.parquet", "--column", "preds=p", "targets=label", "mask=m", *T],
+                                   ["--mask", "'m'", "not numeric"]),
     "header-only-csv": (["--preds", "{d}/header_only.csv", "--targets", "{d}/header_only.csv",
                          "--column", "preds=p", "targets=label", *T],
                         ["header_only.csv", "empty", "no data rows"]),
@@ -107,7 +115,8 @@ def test_bad_input_one_line_exit_2(run_cli, d, case):
     assert line.startswith("maskjax report: error:"), line
     for part in expected:
         assert part in line, (part, line)
-    assert "fractional" not in line and "not numeric" not in line or case == "string-mask-csv-column"
+    assert "fractional" not in line
+    assert "not numeric" not in line or case.startswith("string-mask-")
     assert res.out == ""
 
 
@@ -175,3 +184,15 @@ def test_demo_balanced_class_weights_match_sklearn(run_cli):
     kept = np.asarray(data.labels)[mask]
     expected = compute_class_weight("balanced", classes=np.arange(data.num_classes), y=kept)
     np.testing.assert_allclose(printed, expected, atol=5e-3)  # printed with 2 decimals
+
+
+def test_string_labels_subprocess_one_line(d, tmp_path):
+    """The issue's case end to end: `python -m maskjax report` with string labels: exit 2, one line."""
+    import sys
+
+    from _cli_support import run_subprocess
+
+    res = run_subprocess([sys.executable, "-m", "maskjax", "report", "--preds", str(d / "pc.npy"), "--targets",
+                          str(d / "ystr.npy"), "--task", "multiclass", "--no-plots"], cwd=tmp_path)
+    line = assert_one_line_error(res)
+    assert "holds strings" in line and "ystr.npy" in line
