@@ -82,11 +82,12 @@ def check_accumulator_dtype(dtype: Any, name: str = "dtype") -> str | None:
     return canonical
 
 
-def add_into(state: State, increment: State, owner: str) -> State:
+def add_into(state: State, increment: State, owner: str, bound: int | None = None) -> State:
     """``state + increment`` leaf by leaf, keeping the state's dtypes.
 
     Raises ``TypeError`` at trace time when a floating (weighted) increment
     would be added into an integer count (it would be truncated silently).
+    ``bound``: a static bound of the integer increments (see :func:`maskjax.metrics._wide.wide_add`).
     """
     leaves_s, treedef_s = jax.tree.flatten(state, is_leaf=is_wide)
     leaves_i, treedef_i = jax.tree.flatten(increment)
@@ -103,7 +104,7 @@ def add_into(state: State, increment: State, owner: str) -> State:
                     f"{owner}: state leaf of shape {tuple(s.hi.shape)} cannot accumulate an update of "
                     f"shape {tuple(jnp.shape(i))}; build the state with {owner}.init()."
                 )
-            out.append(wide_add(s, i))
+            out.append(wide_add(s, i, bound))
             continue
         s = jnp.asarray(s)
         if jnp.issubdtype(s.dtype, jnp.integer) and jnp.issubdtype(i.dtype, jnp.floating):
