@@ -149,3 +149,14 @@ def test_the_default_state_reads_like_before():
     mean = M.Mean()
     state = mean.update(mean.init(), jnp.array([1.0, 3.0]))
     assert float(narrow(state)["total"]) == 4.0 and is_wide(state["weight"])
+
+
+@pytest.mark.parametrize("bound", [None, 8], ids=["split-any-int32", "one-add-below-2^24"])
+def test_wide_add_of_int_counts_is_exact(bound):
+    from maskjax.metrics._wide import wide_add
+    w = Wide.pair(jnp.full((3,), 2.0**40), jnp.zeros((3,)))
+    inc = jnp.array([1, 3, 7] if bound else [1, 3, 2**30 + 7], jnp.int32)   # 2**30 + 7 needs the split
+    for _ in range(1000):
+        w = wide_add(w, inc, bound)
+    want = 2.0**40 + 1000 * np.asarray(inc, np.float64)
+    np.testing.assert_array_equal(np.float64(w.hi) + np.float64(w.lo), want)
