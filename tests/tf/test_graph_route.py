@@ -121,3 +121,45 @@ def test_missing_framework_gives_the_install_command(module, extra, framework):
             f"try:\n    import {module}\nexcept ImportError as e:\n    print('ERR', e)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert f'pip install "maskjax[{extra}]"' in proc.stdout, proc.stdout + proc.stderr[-2000:]
+
+
+STREAMING_CASES = {
+    "multiclass_f1": (lambda: maskjax.metrics.F1Score(task="multiclass", num_classes=4), (None, 4), "int"),
+    "binary_accuracy": (lambda: maskjax.metrics.Accuracy(task="binary"), (None,), "binary"),
+    "multilabel_precision": (lambda: maskjax.metrics.Precision(task="multilabel", num_classes=4), (None, 4), "multilabel"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STREAMING_CASES))
+def test_streaming_update_with_a_symbolic_batch_is_native_tf_ops(case):
+    """A streaming update (Keras ``update_state`` on TF) under an unknown batch size converts by jax2tf.
+
+    Regression: a static-size shortcut of the wide counts called ``int()`` on the symbolic batch
+    dimension, so jax2tf failed and the update fell back to ``tf.py_function`` (not XLA-compilable).
+    """
+    make, shape, kind = STREAMING_CASES[case]
+    metric = make()
+    state = metric.init()
+    leaves, treedef = jax.tree_util.tree_flatten(state)
+
+    def update(*args):
+        st = jax.tree_util.tree_unflatten(treedef, list(args[:len(leaves)]))
+        return jax.tree_util.tree_leaves(metric.update(st, *args[len(leaves):]))
+
+    tf_update = mtf.wrap_metric(update)
+    y_spec = tf.TensorSpec(shape if kind == "multilabel" else (None,), tf.int64)
+    fn = tf.function(lambda *a: tf_update(*a),
+                     input_signature=[tf.TensorSpec(np.shape(x), tf.as_dtype(np.asarray(x).dtype)) for x in leaves]
+                     + [tf.TensorSpec(shape), y_spec])
+    ops = {op.type for op in fn.get_concrete_function().graph.get_operations()}
+    assert "XlaCallModule" in ops and not {"EagerPyFunc", "PyFunc"} & ops, ops
+
+    rng = np.random.default_rng(3)
+    for n in (9, 4):  # one trace, two batch sizes
+        p = rng.uniform(size=(n,) + shape[1:]).astype(np.float32)
+        y = rng.integers(0, 4, size=n) if kind == "int" else rng.integers(0, 2, size=(n,) + shape[1:][: kind == "multilabel"])
+        got = fn(*[tf.constant(np.asarray(x)) for x in leaves], tf.constant(p), tf.constant(y))
+        want = jax.tree_util.tree_leaves(metric.update(state, p, y))
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g.numpy(), np.asarray(w))
+    assert fn.experimental_get_tracing_count() == 1
