@@ -8,6 +8,7 @@ expected and what was received. They only look at static information
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable, Sequence
 
 import jax
@@ -184,3 +185,19 @@ def check_broadcast_left(x: jax.Array, shape: tuple[int, ...], name: str, target
             f"shape {tuple(shape)}: maskjax broadcasts from the left, so `{name}` must "
             f"match the leading axes of {tuple(shape)} (each axis equal or 1)."
         )
+
+
+def static_size(*shapes: tuple) -> int | None:
+    """The element count of the largest shape when every dimension is a known int, else ``None``.
+
+    Under jax2tf / ``jax.export`` a batch dimension is symbolic: comparing it with a constant
+    raises, so static-size shortcuts take their general path instead.
+
+    Example:
+      >>> from maskjax._checks import static_size
+      >>> static_size((4, 3), (4,)), static_size((2, 5))
+      (12, 10)
+    """
+    if not all(isinstance(d, int) for s in shapes for d in s):
+        return None
+    return max((math.prod(s) for s in shapes), default=1)

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from maskjax import _weighting
+from maskjax import _checks, _weighting
 
 __all__ = ["multilabel_counts_blocked"]
 
@@ -52,7 +52,7 @@ def multilabel_counts_blocked(raw: dict, num_classes: int | None, *, format_inpu
         # 0.74 ms for the dense column sums, bench/RESULTS_gpu.md), so GPUs/TPUs take the dense path.
         return None
     preds, targets = raw["preds"], raw["targets"]
-    if not all(isinstance(d, int) for d in preds.shape + targets.shape):
+    if _checks.static_size(preds.shape, targets.shape) is None:
         return None  # a symbolic dimension (jax2tf, jax.export): the block count is not static
     lead, num_labels = tuple(preds.shape[:-1]), preds.shape[-1]
     n = 1

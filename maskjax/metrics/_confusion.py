@@ -43,7 +43,6 @@ never to index −1); only the multiclass confusion matrix is C×C.
 
 from __future__ import annotations
 
-import math
 import dataclasses
 from functools import partial
 from typing import Any, Callable, ClassVar, Hashable, NamedTuple
@@ -532,11 +531,8 @@ class ConfusionMetric(Metric):
         inc = self.state_spec().update(preds, targets, mask, sample_weight, cw, thr)
         if self._samplewise:
             return append_rows(state, inc)
-        # Unweighted counts of this batch are at most its number of elements: a static bound
-        # when every dimension is a known int (not under jax2tf's symbolic batch dimension).
-        shape = jnp.shape(preds)
-        bound = math.prod(shape) if all(isinstance(d, int) for d in shape) else None
-        return add_into(state, inc, type(self).__name__, bound=bound)
+        # Unweighted counts of this batch are at most its number of elements (a static bound).
+        return add_into(state, inc, type(self).__name__, bound=_checks.static_size(jnp.shape(preds)))
 
     def merge(self, a: State, b: State) -> State:
         if not self._samplewise:
