@@ -20,6 +20,10 @@ wrapped); ``cross_entropy`` ignores **-100** as torch does.
   opaque ``torch.library`` custom ops (``maskjax::call``,
   ``maskjax::metric_update_``) with fake implementations and autograd
   registered; ``fullgraph=True`` works.
+* **CPU dispatch**: importing ``maskjax.torch`` before anything has started
+  JAX turns JAX's CPU async dispatch off (a torch loop reads every result at
+  once; the thread hand-over cost ~50 µs per call). ``MASKJAX_CPU_ASYNC_DISPATCH=1``
+  keeps JAX's default (:mod:`maskjax.torch._dispatch`).
 * :func:`to_jax` / :func:`from_jax` — zero-copy through DLPack where the data
   allows; :func:`copy_reason` says in advance.
 
@@ -41,7 +45,11 @@ except ImportError as _err:  # pragma: no cover - exercised in a subprocess by t
         "(or pip install torch)."
     ) from _err
 
-from maskjax._buckets import current_policy as bucket_policy
+from maskjax.torch import _dispatch as _dispatch
+
+_dispatch.prefer_sync_cpu_dispatch()  # CPU calls return with their result (see _dispatch)
+
+from maskjax._buckets import current_policy as bucket_policy  # noqa: E402
 from maskjax._buckets import policy_scope as buckets
 from maskjax._buckets import set_policy as set_buckets
 from maskjax.torch._convert import copy_reason

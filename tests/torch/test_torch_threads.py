@@ -55,3 +55,37 @@ def test_in_place_writes_after_update_do_not_change_the_result():
         preds.mul_(-1.0)  # written right after update() returned
         target.fill_(0)
         torch.testing.assert_close(m.compute(), want)
+
+
+DISPATCH_CASES = {
+    # case: (environment value, JAX started before the import, async dispatch afterwards)
+    "fresh_process": (None, False, False),
+    "opt_out_env": ("1", False, True),
+    "jax_started_first": (None, True, True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DISPATCH_CASES))
+def test_import_turns_cpu_async_dispatch_off_only_before_jax_starts(case):
+    """``import maskjax.torch`` sets JAX's CPU dispatch to synchronous, unless opted out or too late."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env_value, started, want_async = DISPATCH_CASES[case]
+    env = {k: v for k, v in os.environ.items() if k != "MASKJAX_CPU_ASYNC_DISPATCH"}
+    if env_value is not None:
+        env["MASKJAX_CPU_ASYNC_DISPATCH"] = env_value
+    code = ("import json, jax, jax.numpy as jnp, torch\n"
+            + ("jnp.ones(2).block_until_ready()\n" if started else "")
+            + "import maskjax.torch as mt\n"
+            "loss = mt.losses.cross_entropy(torch.tensor([[2.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 1]))\n"
+            "print(json.dumps([jax.config.read('jax_cpu_enable_async_dispatch'), loss.item()]))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    is_async, value = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert is_async is want_async
+    # the same value either way: F.cross_entropy of the same logits
+    want = torch.nn.functional.cross_entropy(torch.tensor([[2.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 1])).item()
+    assert abs(value - want) < 1e-6
