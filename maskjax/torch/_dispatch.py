@@ -1,49 +1,83 @@
-"""The torch front's one JAX setting: CPU programs run in the calling thread (no async dispatch).
+"""The torch front's JAX CPU defaults: programs run in the calling thread, on one XLA thread.
 
-JAX's CPU client runs each program on a worker thread by default, so a call returns before its
-result exists. A torch loop reads every result at once (a loss value, a gradient, a metric
-state), so the hand-over only adds two thread wake-ups per call: measured on the 2-core dev
-machine (``bench/RESULTS.md``, "torch front"), a ``[64, 10]`` cross-entropy value-and-gradient
-on fresh torch inputs took 91 µs with async dispatch and 36 µs without, and W9 went from 1.8× to
-1.6× native. The option is read once, when JAX starts its CPU client, so it is set at
-``import maskjax.torch`` and only if:
+A torch loop calls maskjax on small arrays and reads every result at once (a loss value, a
+gradient, a metric state), while torch's own thread pool runs the model. JAX's CPU client
+is built for the opposite (big programs, results read later), and two of its defaults cost a
+torch loop more than the programs themselves (2-core dev machine, ``bench/RESULTS.md``,
+"torch front"):
 
-* no JAX backend has started yet (a program that already ran JAX keeps what it has), and
-* ``MASKJAX_CPU_ASYNC_DISPATCH`` is not ``1`` (set it to keep JAX's default).
+* **async dispatch**: each program runs on a worker thread and the caller waits for it, two
+  thread wake-ups per call. A ``[64, 10]`` cross-entropy value-and-gradient on fresh torch
+  inputs took 91 µs with it and 36 µs without (W9: 1.8× → 1.56× native).
+* **intra-op threads**: programs above ~32K elements are split over XLA's thread pool, which
+  competes with torch's. A ``[16, 20, 128]`` value-and-gradient took 105 µs on the default pool
+  and 48 µs on one thread (W8: 1.9× → 1.6× native).
 
-It changes no value, only when a CPU call returns; GPU/TPU dispatch is untouched.
+Both are read once, when JAX starts its CPU client, so ``import maskjax.torch`` sets them only if
+no JAX backend has started yet (a program that already ran JAX keeps what it has):
+
+* ``jax_cpu_enable_async_dispatch=False``, unless ``MASKJAX_CPU_ASYNC_DISPATCH=1``;
+* ``PJRT_NPROC=1`` (XLA's CPU thread-pool size; child processes inherit it), unless
+  ``PJRT_NPROC`` is already set (``PJRT_NPROC=16`` gives big CPU programs their threads
+  back) or a GPU/TPU plugin of JAX is installed (its client reads the same variable).
+
+Neither changes a value, only when and on how many threads a CPU program runs; GPU/TPU are
+untouched.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import pkgutil
 
 import jax
 
-__all__ = ["ENV", "prefer_sync_cpu_dispatch"]
+__all__ = ["ASYNC_ENV", "THREADS_ENV", "configure_cpu_client"]
 
-ENV = "MASKJAX_CPU_ASYNC_DISPATCH"
+ASYNC_ENV = "MASKJAX_CPU_ASYNC_DISPATCH"
+THREADS_ENV = "PJRT_NPROC"
 
 
-def prefer_sync_cpu_dispatch() -> bool:
-    """Turn JAX's CPU async dispatch off when nothing has started JAX yet; ``True`` if it did.
+def configure_cpu_client() -> dict:
+    """Set the torch front's CPU defaults if JAX has not started; returns what it set.
 
     Example:
       >>> import os
-      >>> from maskjax.torch._dispatch import ENV, prefer_sync_cpu_dispatch
-      >>> os.environ[ENV] = "1"          # the opt-out: JAX's default stays
-      >>> prefer_sync_cpu_dispatch()
-      False
-      >>> del os.environ[ENV]
+      >>> from maskjax.torch._dispatch import ASYNC_ENV, THREADS_ENV, configure_cpu_client
+      >>> saved = {k: os.environ.get(k) for k in (ASYNC_ENV, THREADS_ENV)}
+      >>> os.environ.update({ASYNC_ENV: "1", THREADS_ENV: "4"})   # the user's own choices
+      >>> configure_cpu_client()                                  # theirs win: nothing changes
+      {}
+      >>> for k, v in saved.items():
+      ...     _ = os.environ.pop(k) if v is None else os.environ.update({k: v})
     """
-    if os.environ.get(ENV, "").strip().lower() in ("1", "true", "yes", "on"):
-        return False
+    keep_async = os.environ.get(ASYNC_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    if keep_async and THREADS_ENV in os.environ:
+        return {}
     try:
         from jax._src import xla_bridge
         started = xla_bridge.backends_are_initialized()
     except (ImportError, AttributeError):  # pragma: no cover - a JAX without the query: leave it
-        return False
+        return {}
     if started:
-        return False
-    jax.config.update("jax_cpu_enable_async_dispatch", False)
-    return True
+        return {}
+    done: dict = {}
+    if not keep_async:
+        jax.config.update("jax_cpu_enable_async_dispatch", False)
+        done["jax_cpu_enable_async_dispatch"] = False
+    if THREADS_ENV not in os.environ and not _accelerator_plugin():
+        os.environ[THREADS_ENV] = "1"
+        done[THREADS_ENV] = "1"
+    return done
+
+
+def _accelerator_plugin() -> bool:
+    """Whether a JAX GPU/TPU plugin is installed (then XLA's thread settings are left alone)."""
+    try:
+        import jax_plugins
+        if any(True for _ in pkgutil.iter_modules(jax_plugins.__path__)):
+            return True
+    except ImportError:
+        pass
+    return importlib.util.find_spec("libtpu") is not None

@@ -57,35 +57,36 @@ def test_in_place_writes_after_update_do_not_change_the_result():
         torch.testing.assert_close(m.compute(), want)
 
 
+
 DISPATCH_CASES = {
-    # case: (environment value, JAX started before the import, async dispatch afterwards)
-    "fresh_process": (None, False, False),
-    "opt_out_env": ("1", False, True),
-    "jax_started_first": (None, True, True),
+    # case: (environment, JAX started before the import, (async dispatch, PJRT_NPROC) afterwards)
+    "fresh_process": ({}, False, (False, "1")),
+    "user_settings_kept": ({"MASKJAX_CPU_ASYNC_DISPATCH": "1", "PJRT_NPROC": "2"}, False, (True, "2")),
+    "jax_started_first": ({}, True, (True, None)),
 }
 
 
 @pytest.mark.parametrize("case", sorted(DISPATCH_CASES))
-def test_import_turns_cpu_async_dispatch_off_only_before_jax_starts(case):
-    """``import maskjax.torch`` sets JAX's CPU dispatch to synchronous, unless opted out or too late."""
+def test_import_sets_the_cpu_client_defaults_only_before_jax_starts(case):
+    """``import maskjax.torch``: synchronous one-thread CPU programs, unless opted out or JAX already runs."""
     import json
     import os
     import subprocess
     import sys
 
-    env_value, started, want_async = DISPATCH_CASES[case]
-    env = {k: v for k, v in os.environ.items() if k != "MASKJAX_CPU_ASYNC_DISPATCH"}
-    if env_value is not None:
-        env["MASKJAX_CPU_ASYNC_DISPATCH"] = env_value
-    code = ("import json, jax, jax.numpy as jnp, torch\n"
+    extra, started, want = DISPATCH_CASES[case]
+    env = {k: v for k, v in os.environ.items() if k not in ("MASKJAX_CPU_ASYNC_DISPATCH", "PJRT_NPROC")}
+    env.update(extra)
+    code = ("import json, os, jax, jax.numpy as jnp, torch\n"
             + ("jnp.ones(2).block_until_ready()\n" if started else "")
             + "import maskjax.torch as mt\n"
             "loss = mt.losses.cross_entropy(torch.tensor([[2.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 1]))\n"
-            "print(json.dumps([jax.config.read('jax_cpu_enable_async_dispatch'), loss.item()]))\n")
+            "print(json.dumps([jax.config.read('jax_cpu_enable_async_dispatch'), os.environ.get('PJRT_NPROC'),"
+            " loss.item()]))\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    is_async, value = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert is_async is want_async
-    # the same value either way: F.cross_entropy of the same logits
-    want = torch.nn.functional.cross_entropy(torch.tensor([[2.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 1])).item()
-    assert abs(value - want) < 1e-6
+    is_async, nproc, value = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert (is_async, nproc) == want
+    # the same value whatever the settings: F.cross_entropy of the same logits
+    want_value = torch.nn.functional.cross_entropy(torch.tensor([[2.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 1])).item()
+    assert abs(value - want_value) < 1e-6
