@@ -37,9 +37,9 @@ import torch
 
 from maskjax import _buckets, _interop
 from maskjax.torch._convert import from_jax, to_jax
-from maskjax.torch._layout import Spec, _Slot, _element_shape, _pad, bucket_plan, class_last, split
+from maskjax.torch._layout import Spec, _Slot, _element_shape, _pad, bucket_plan, class_last, pad_host, split, unpad
 
-__all__ = ["Spec", "split", "bucket_plan", "class_last", "make_spec", "loss", "metric", "call_loss",
+__all__ = ["Spec", "split", "bucket_plan", "class_last", "convert_inputs", "make_spec", "loss", "metric", "call_loss",
            "call_metric", "loss_vjp", "program", "run_program"]
 
 # CPU tensors of these dtypes enter as NumPy views (jit's C++ fast path); int64 after a range check.
@@ -54,15 +54,19 @@ SMALL_OUT = 1 << 14  # elements: smaller CPU results are copied out (cheaper tha
 # ------------------------------------------------------------------------------ conversion
 
 
-def to_jax_fast(t: Any, name: str) -> Any:
-    """One leaf on its way in: a NumPy view for common CPU tensors, else :func:`to_jax`."""
+def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
+    """One leaf on its way in: a NumPy view for common CPU tensors, else :func:`to_jax`.
+
+    ``pad``: the bucket shape to zero-pad a tensor to (CPU: in the one copy that also makes it
+    contiguous and narrows int64/float64; elsewhere ``F.pad``), outside autograd.
+    """
     if isinstance(t, torch.Tensor):
         if t.device.type == "cpu" and t.dtype in _NUMPY_IN and t.layout == torch.strided:
             if t.requires_grad:
                 t = t.detach()
-            if not t.is_contiguous():
-                t = t.contiguous()
             dt = t.dtype
+            if pad is None and not t.is_contiguous():
+                t = t.contiguous()
             if dt is torch.int64 and not _interop.x64_enabled():
                 n = t.numel()
                 if n <= _SMALL_IN:  # NumPy reductions: cheaper than torch ops on small labels
@@ -71,15 +75,19 @@ def to_jax_fast(t: Any, name: str) -> Any:
                         lo, hi = int(a.min()), int(a.max())
                         if lo < -(2**31) or hi >= 2**31:
                             _interop.check_int32_range(lo, hi, name)
-                    return a.astype(np.int32)
+                    return a.astype(np.int32) if pad is None else pad_host(a, pad, np.int32)
                 lo_t, hi_t = torch.aminmax(t)
                 lo, hi = int(lo_t), int(hi_t)
                 if lo < -(2**31) or hi >= 2**31:
                     _interop.check_int32_range(lo, hi, name)
-                return t.to(torch.int32).numpy()
+                a = t.numpy()
+                return a.astype(np.int32) if pad is None else pad_host(a, pad, np.int32)
             if dt is torch.float64 and not _interop.x64_enabled():
-                return t.to(torch.float32).numpy()
-            return t.numpy()
+                a = t.numpy()
+                return a.astype(np.float32) if pad is None else pad_host(a, pad, np.float32)
+            return t.numpy() if pad is None else pad_host(t.numpy(), pad, t.numpy().dtype)
+        if pad is not None:
+            t = _pad(t.detach(), pad)
         return to_jax(t, name=name)
     if isinstance(t, jax.Array):
         return t
@@ -205,18 +213,19 @@ class _ValueAndGrad(torch.autograd.Function):
     def forward(ctx, work, *inputs):
         out, grads = work()
         ctx.grads = grads
-        ctx.dtypes = [(x.device, x.dtype) for x in inputs]
+        ctx.inputs = [(x.device, x.dtype, x.shape) for x in inputs]
         return from_jax_fast(out, inputs[0])
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad):
         result: list = [None]
-        for g, (device, dtype) in zip(ctx.grads, ctx.dtypes):
-            t = from_jax_fast(g, torch.empty(0, device=device) if device.type != "cpu" else None)
+        one = grad.device.type == "cpu" and grad.numel() == 1 and grad.item() == 1.0  # loss.backward()
+        for g, (device, dtype, shape) in zip(ctx.grads, ctx.inputs):
+            t = unpad(from_jax_fast(g, torch.empty(0, device=device) if device.type != "cpu" else None), shape)
             if t.dtype != dtype:
                 t = t.to(dtype)
-            result.append(t * grad.to(t.dtype))
+            result.append(t if one else t * grad.to(t.dtype))
         ctx.grads = None
         return tuple(result)
 
@@ -229,7 +238,7 @@ class _Vjp(torch.autograd.Function):
         out, pullback = work()
         ctx.pullback = pullback
         ctx.out_dtype = out.dtype
-        ctx.dtypes = [(x.device, x.dtype) for x in inputs]
+        ctx.inputs = [(x.device, x.dtype, x.shape) for x in inputs]
         return from_jax_fast(out, inputs[0])
 
     @staticmethod
@@ -240,8 +249,8 @@ class _Vjp(torch.autograd.Function):
         grads = _interop.apply_vjp(ctx.pullback, cot)
         ctx.pullback = None
         result: list = [None]
-        for g, (device, dtype) in zip(grads, ctx.dtypes):
-            t = from_jax_fast(g, torch.empty(0, device=device) if device.type != "cpu" else None)
+        for g, (device, dtype, shape) in zip(grads, ctx.inputs):
+            t = unpad(from_jax_fast(g, torch.empty(0, device=device) if device.type != "cpu" else None), shape)
             result.append(t if t.dtype == dtype else t.to(dtype))
         return tuple(result)
 
@@ -252,11 +261,28 @@ def _leaf_name(i: int, tmpl: tuple, names: tuple) -> str:
     return next((labels[j] for j, v in enumerate(tmpl) if v.__class__ is _Slot and v.i == i), "array")
 
 
-def _convert_all(leaves, tmpl, names):
+def _convert_all(leaves, tmpl, names, pads=None):
+    """Every leaf converted (``pads``: leaf index -> bucket shape); with ``pads`` the sizes lead."""
     try:
-        return [to_jax_fast(x, "") for x in leaves]
+        if not pads:
+            out = [to_jax_fast(x, "") for x in leaves]
+        else:
+            out = [to_jax_fast(x, "", pads.get(i)) for i, x in enumerate(leaves)]
     except ValueError:  # name the argument in the message: convert again, with names
-        return [to_jax_fast(x, _leaf_name(i, tmpl, names)) for i, x in enumerate(leaves)]
+        out = [to_jax_fast(x, _leaf_name(i, tmpl, names), (pads or {}).get(i)) for i, x in enumerate(leaves)]
+    return out
+
+
+def convert_inputs(spec: Spec, leaves: list, tmpl: tuple, names: tuple) -> tuple[list, Any]:
+    """``(program inputs, bucket plan or None)``: the leaves converted, padded to their buckets.
+
+    With a plan, the real sizes lead the inputs (the program masks the padding).
+    """
+    policy = _buckets.current_policy() if spec.bucket else None
+    plan = bucket_plan(spec, leaves, tmpl, names, policy) if policy is not None else None
+    if plan is None:
+        return _convert_all(leaves, tmpl, names), None
+    return [plan[1], *_convert_all(leaves, tmpl, names, plan[0])], plan
 
 
 _SCALAR: dict = {}  # configuration -> False once value_and_grad refused a non-scalar output
@@ -266,14 +292,8 @@ def call_loss(spec: Spec, args: tuple, kwargs: dict) -> Any:
     """Run a core loss on torch inputs; differentiable w.r.t. float tensors needing grad."""
     leaves, tmpl, names = split(args, kwargs)
     like = first_tensor(leaves)
-    policy = _buckets.current_policy() if spec.bucket else None
-    plan = bucket_plan(spec, leaves, tmpl, names, policy) if policy is not None else None
-    real = None
-    if plan is not None:
-        leaves, sizes, real = plan
-    jleaves = _convert_all(leaves, tmpl, names)
-    if plan is not None:
-        jleaves.insert(0, sizes)
+    jleaves, plan = convert_inputs(spec, leaves, tmpl, names)
+    real = None if plan is None else plan[2]
     bucketed = plan is not None
     diff = ()
     if torch.is_grad_enabled():
@@ -322,13 +342,7 @@ def loss_vjp(spec: Spec, args: tuple, kwargs: dict, grad: torch.Tensor) -> list[
     """
     leaves, tmpl, names = split(args, kwargs)
     shapes = [tuple(x.shape) if isinstance(x, torch.Tensor) else None for x in leaves]
-    policy = _buckets.current_policy() if spec.bucket else None
-    plan = bucket_plan(spec, leaves, tmpl, names, policy) if policy is not None else None
-    if plan is not None:
-        leaves = plan[0]
-    jleaves = _convert_all(leaves, tmpl, names)
-    if plan is not None:
-        jleaves.insert(0, plan[1])
+    jleaves, plan = convert_inputs(spec, leaves, tmpl, names)
     bucketed = plan is not None
     diff = tuple(i for i, x in enumerate(leaves) if isinstance(x, torch.Tensor) and x.is_floating_point())
     out, pullback = program(spec, tmpl, names, bucketed, "vjp", diff)(*jleaves)
@@ -338,9 +352,7 @@ def loss_vjp(spec: Spec, args: tuple, kwargs: dict, grad: torch.Tensor) -> list[
     grads = _interop.apply_vjp(pullback, cot)
     result = []
     for g, i in zip(grads, diff):
-        t = from_jax_fast(g, leaves[i])
-        if tuple(t.shape) != shapes[i]:
-            t = t[tuple(slice(0, n) for n in shapes[i])]
+        t = unpad(from_jax_fast(g, leaves[i]), shapes[i])
         result.append(t if t.dtype == leaves[i].dtype else t.to(leaves[i].dtype))
     return result
 
@@ -349,13 +361,7 @@ def call_metric(spec: Spec, args: tuple, kwargs: dict) -> Any:
     """Run a core metric on torch inputs (detached); results as tensors on the input's device."""
     leaves, tmpl, names = split(args, kwargs)
     like = first_tensor(leaves)
-    policy = _buckets.current_policy() if spec.bucket else None
-    plan = bucket_plan(spec, leaves, tmpl, names, policy) if policy is not None else None
-    if plan is not None:
-        leaves = plan[0]
-    jleaves = _convert_all(leaves, tmpl, names)
-    if plan is not None:
-        jleaves.insert(0, plan[1])
+    jleaves, plan = convert_inputs(spec, leaves, tmpl, names)
     return tree_out(run_program(spec, tmpl, names, plan is not None, jleaves), like)
 
 

@@ -4,7 +4,8 @@
 * :func:`class_last` — inside a program, the class axis of ``[N, C, d...]``
   scores moved last, where the core expects it (a transpose, not maths);
 * :func:`bucket_plan` — which leaves to pad to which bucket shape (cached per
-  options and shapes), padding done in torch (``F.pad``, differentiable).
+  options and shapes); :func:`pad_host` pads a CPU leaf while converting it (one
+  NumPy copy, outside autograd), :func:`unpad` slices a gradient back.
 """
 
 from __future__ import annotations
@@ -253,28 +254,29 @@ _SIZES: dict = {}
 
 
 def bucket_plan(spec: Spec, leaves: list, tmpl: tuple, names: tuple, policy: str):
-    """``(padded leaves, sizes, real element shape)``, or ``None`` when this call is not bucketed.
+    """``(pads, sizes, real element shape)``, or ``None`` when this call is not bucketed.
 
-    Pads in torch (``F.pad``: differentiable, so gradients un-pad themselves).
-    The geometry is cached per (options, shapes); ``sizes`` (the real
-    lengths, a program input) is a cached device array, so an unchanged shape
-    costs no new input buffer.
+    ``pads`` maps a leaf index to its padded shape; the padding itself happens while the leaf is
+    converted (:func:`maskjax.torch._front.to_jax_fast`: one NumPy copy on CPU), outside
+    autograd, and gradients are sliced back to each input's shape. The geometry is cached per
+    (options, shapes); ``sizes`` (the real lengths, a program input) is a cached device array,
+    so an unchanged shape costs no new input buffer.
     """
     shapes = tuple((x.shape, x.dtype) if isinstance(x, torch.Tensor) else None for x in leaves)
     key = (spec, tmpl, names, policy, shapes)
     geo = _GEOMETRY.get(key, _GEOMETRY)
     if geo is _GEOMETRY:
         geo = _geometry(spec, leaves, tmpl, names, policy)
+        if geo is not None:
+            geo = ({i: shape for i, shape in geo[0] if tuple(leaves[i].shape) != shape}, geo[1])
         if len(_GEOMETRY) > 4096:
             _GEOMETRY.clear()
         _GEOMETRY[key] = geo
     if geo is None:
         return None
     pads, real = geo
-    out = list(leaves)
-    for i, shape in pads:
-        out[i] = _pad(out[i], shape)
-    device = out[pads[0][0]].device
+    device = leaves[next(iter(pads))].device if pads else next(
+        x.device for x in leaves if isinstance(x, torch.Tensor))
     skey = (real, device)
     sizes = _SIZES.get(skey)
     if sizes is None:
@@ -287,7 +289,31 @@ def bucket_plan(spec: Spec, leaves: list, tmpl: tuple, names: tuple, policy: str
         if len(_SIZES) > 4096:
             _SIZES.clear()
         _SIZES[skey] = sizes
-    return out, sizes, real
+    return pads, sizes, real
+
+
+def pad_host(a: np.ndarray, shape: tuple, dtype: Any) -> np.ndarray:
+    """``a`` zero-padded at the end of its axes to ``shape``, as ``dtype``: one copy.
+
+    The copy also makes a strided view contiguous and narrows the dtype (the caller checks the
+    range first), so padding costs no extra pass on CPU.
+
+    Example:
+      >>> import numpy as np
+      >>> from maskjax.torch._layout import pad_host
+      >>> pad_host(np.arange(6, dtype=np.int64).reshape(2, 3)[:, ::2], (2, 3), np.int32).tolist()
+      [[0, 2, 0], [3, 5, 0]]
+    """
+    out = np.zeros(shape, dtype)
+    out[tuple(slice(0, n) for n in a.shape)] = a
+    return out
+
+
+def unpad(t: torch.Tensor, shape: tuple) -> torch.Tensor:
+    """``t`` sliced back to ``shape`` (a view) when a bucket padded it."""
+    if tuple(t.shape) == tuple(shape):
+        return t
+    return t[tuple(slice(0, n) for n in shape)]
 
 
 def _pad(t: torch.Tensor, shape: tuple) -> torch.Tensor:

@@ -164,13 +164,7 @@ class Metric(torch.nn.Module):
         if like is not None and like.device.type == "cuda":
             # a copy on torch's stream: later in-place writes cannot reach what JAX reads
             leaves = [x.detach().clone() if isinstance(x, torch.Tensor) else x for x in leaves]
-        policy = _front._buckets.current_policy() if spec.bucket else None
-        plan = _front.bucket_plan(spec, leaves, tmpl, names, policy) if policy is not None else None
-        if plan is not None:
-            leaves = plan[0]
-        jleaves = _front._convert_all(leaves, tmpl, names)
-        if plan is not None:
-            jleaves.insert(0, plan[1])
+        jleaves, plan = _front.convert_inputs(spec, leaves, tmpl, names)
         return _front.run_program(spec, tmpl, names, plan is not None, [state, *jleaves], stateful=True)
 
     def _accumulate(self, args: tuple, kwargs: dict) -> None:
