@@ -85,7 +85,8 @@ def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
             if dt is torch.float64 and not _interop.x64_enabled():
                 a = t.numpy()
                 return a.astype(np.float32) if pad is None else pad_host(a, pad, np.float32)
-            return t.numpy() if pad is None else pad_host(t.numpy(), pad, t.numpy().dtype)
+            a = t.numpy()
+            return a if pad is None else pad_host(a, pad, a.dtype)
         if pad is not None:
             t = _pad(t.detach(), pad)
         return to_jax(t, name=name)
