@@ -27,13 +27,14 @@ untouched.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import pkgutil
 
 import jax
 
-__all__ = ["ASYNC_ENV", "THREADS_ENV", "configure_cpu_client"]
+__all__ = ["ASYNC_ENV", "THREADS_ENV", "configure_cpu_client", "cpu_is_synchronous"]
 
 ASYNC_ENV = "MASKJAX_CPU_ASYNC_DISPATCH"
 THREADS_ENV = "PJRT_NPROC"
@@ -66,6 +67,7 @@ def configure_cpu_client() -> dict:
     if not keep_async:
         jax.config.update("jax_cpu_enable_async_dispatch", False)
         done["jax_cpu_enable_async_dispatch"] = False
+        _SET_SYNC[0] = True
     if THREADS_ENV not in os.environ and not _accelerator_plugin():
         os.environ[THREADS_ENV] = "1"
         done[THREADS_ENV] = "1"
@@ -75,9 +77,22 @@ def configure_cpu_client() -> dict:
 def _accelerator_plugin() -> bool:
     """Whether a JAX GPU/TPU plugin is installed (then XLA's thread settings are left alone)."""
     try:
-        import jax_plugins
-        if any(True for _ in pkgutil.iter_modules(jax_plugins.__path__)):
+        plugins = importlib.import_module("jax_plugins")  # a namespace package, absent without plugins
+        if any(True for _ in pkgutil.iter_modules(plugins.__path__)):
             return True
     except ImportError:
         pass
     return importlib.util.find_spec("libtpu") is not None
+
+
+_SET_SYNC = [False]
+
+
+def cpu_is_synchronous() -> bool:
+    """Whether a CPU program has finished when its call returns (so no wait is needed).
+
+    Only when this module turned async dispatch off before JAX started and the option still
+    reads off: any other history (JAX started first, the user's own setting) answers ``False``,
+    and callers then wait as before.
+    """
+    return _SET_SYNC[0] and not jax.config.read("jax_cpu_enable_async_dispatch")

@@ -9,7 +9,7 @@ from typing import Any
 import jax
 import torch
 
-from maskjax.torch import _front
+from maskjax.torch import _dispatch, _front
 from maskjax.torch._convert import from_jax, to_jax
 
 _PROTOCOL = ("init", "update", "merge", "compute")
@@ -171,7 +171,7 @@ class Metric(torch.nn.Module):
         _front.check_weights(kwargs)
         with self._lock:
             new = self._batch(self._state, args, kwargs)
-            if self._like is None or self._like.device.type == "cpu":
+            if (self._like is None or self._like.device.type == "cpu") and not _dispatch.cpu_is_synchronous():
                 jax.block_until_ready(new)  # the inputs have been read: in-place writes are safe
             # plain attributes: skip nn.Module.__setattr__'s parameter/buffer look-ups (~2 µs each)
             self.__dict__["_state"] = new

@@ -81,12 +81,19 @@ def test_import_sets_the_cpu_client_defaults_only_before_jax_starts(case):
             + ("jnp.ones(2).block_until_ready()\n" if started else "")
             + "import maskjax.torch as mt\n"
             "loss = mt.losses.cross_entropy(torch.tensor([[2.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 1]))\n"
+            # in-place writes right after update(): the state must not see them, in either dispatch mode
+            "g = torch.Generator().manual_seed(0)\n"
+            "p = torch.randn(4096, 10, generator=g); t = torch.randint(0, 10, (4096,), generator=g)\n"
+            "m = mt.metrics.Accuracy(task='multiclass', num_classes=10); m.update(p, t)\n"
+            "want = (p.argmax(1) == t).sum().item() / 4096\n"
+            "p.mul_(-1.0); t.fill_(0)\n"
             "print(json.dumps([jax.config.read('jax_cpu_enable_async_dispatch'), os.environ.get('PJRT_NPROC'),"
-            " loss.item()]))\n")
+            " loss.item(), m.compute().item(), want]))\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    is_async, nproc, value = json.loads(proc.stdout.strip().splitlines()[-1])
+    is_async, nproc, value, accuracy, accuracy_before_writes = json.loads(proc.stdout.strip().splitlines()[-1])
     assert (is_async, nproc) == want
+    assert accuracy == accuracy_before_writes
     # the same value whatever the settings: F.cross_entropy of the same logits
     want_value = torch.nn.functional.cross_entropy(torch.tensor([[2.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 1])).item()
     assert abs(value - want_value) < 1e-6
