@@ -449,36 +449,26 @@ def w6(ctx: Ctx, size: str, repeats: int) -> Section:
     Xs, Ys = [ctx.j(a) for a in xs], [ctx.j(a) for a in ys]
     cands: list[Candidate] = []
 
-    def per_step(fn):  # one "call" = `steps` updates; reported per step below
-        return fn
+    def loop_of(collection):
+        upd = jax.jit(collection.update)
 
-    coll, why = _mj_collection(c)
-    if coll is not None:
-        upd = jax.jit(coll.update)
-
-        def mj_loop(blocking=False):
-            st = coll.init()
+        def loop(blocking=False):
+            st = collection.init()
             for a, b in zip(Xs, Ys):
                 st = upd(st, a, b)
                 if blocking:
                     block(st)
             return st
+        return loop
 
+    coll, why = _mj_collection(c)
+    if coll is not None:
+        mj_loop = loop_of(coll)
         cands.append(Candidate("maskjax Collection update (dispatched)", mj_loop, "maskjax"))
         cands.append(Candidate("maskjax Collection update (blocking)", lambda: mj_loop(True), "maskjax"))
         # The narrow int32-count route (dtype="int32": exact to 2**31, no weights), the state before
         # the exact wide-sum default: issue 13 asks the default to cost at most 1.2x it.
-        coll32, _ = _mj_collection(c, "int32")
-        upd32 = jax.jit(coll32.update)
-
-        def mj32_loop(blocking=False):
-            st = coll32.init()
-            for a, b in zip(Xs, Ys):
-                st = upd32(st, a, b)
-                if blocking:
-                    block(st)
-            return st
-
+        mj32_loop = loop_of(_mj_collection(c, "int32")[0])
         cands.append(Candidate("maskjax Collection update, int32 counts (dispatched)", mj32_loop, "maskjax"))
         cands.append(Candidate("maskjax Collection update, int32 counts (blocking)", lambda: mj32_loop(True),
                                "maskjax"))

@@ -52,16 +52,23 @@ def _metrics():
     return M
 
 
+def _count_options(cfg: Config) -> dict[str, Any]:
+    """The options of every confusion metric in the report (float32 counts when the rows are
+    weighted, else the exact wide default)."""
+    opts: dict[str, Any] = dict(task=cfg.task, ignore_index=cfg.ignore_index,
+                                dtype="float32" if cfg.weighted else None)
+    if cfg.task != "binary":
+        opts["num_classes"] = cfg.num_classes
+    if cfg.task != "multiclass":
+        opts.update(threshold=cfg.threshold, from_logits=cfg.from_logits)
+    return opts
+
+
 @functools.lru_cache(maxsize=None)
 def build_collection(cfg: Config):
     """The :class:`maskjax.metrics.Collection` of everything the report shows."""
     M = _metrics()
-    common: dict[str, Any] = dict(task=cfg.task, ignore_index=cfg.ignore_index)
-    if cfg.task != "binary":
-        common["num_classes"] = cfg.num_classes
-    if cfg.task != "multiclass":
-        common.update(threshold=cfg.threshold, from_logits=cfg.from_logits)
-    counts = dict(common, dtype="float32" if cfg.weighted else None)
+    counts = _count_options(cfg)
     members: dict[str, Any] = {}
     members["accuracy"] = M.Accuracy(**counts, average="micro")
     if cfg.task == "binary":
@@ -134,12 +141,7 @@ def loss_name(cfg: Config) -> str:
 def headline(cfg: Config):
     """The per-group / interval metrics: one ``Collection`` keyed like the report's "overall" numbers."""
     M = _metrics()
-    common: dict[str, Any] = dict(task=cfg.task, ignore_index=cfg.ignore_index)
-    if cfg.task != "binary":
-        common["num_classes"] = cfg.num_classes
-    if cfg.task != "multiclass":
-        common.update(threshold=cfg.threshold, from_logits=cfg.from_logits)
-    counts = dict(common, dtype="float32" if cfg.weighted else None)
+    counts = _count_options(cfg)
     members: dict[str, Any] = {"accuracy": M.Accuracy(**counts, average="micro")}
     if cfg.task != "multilabel":
         members["balanced_accuracy"] = M.BalancedAccuracy(**counts)
