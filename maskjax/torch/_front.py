@@ -4,21 +4,22 @@ One call of a ``maskjax.torch`` loss or metric:
 
 1. split the arguments into data leaves (tensors, arrays) and static options
    (a hashable template: the jit cache key);
-2. (buckets on) pad the non-class axes of ``preds`` / ``targets`` / ``mask`` /
-   ``sample_weight`` in torch (``F.pad``, differentiable) up to their bucket
-   sizes (:mod:`maskjax._buckets`); the program ANDs the mask with the real
+2. (buckets on) plan the padding of the non-class axes of ``preds`` /
+   ``targets`` / ``mask`` / ``sample_weight`` up to their bucket sizes
+   (:mod:`maskjax._buckets`); the program ANDs the mask with the real
    elements, so the core sees a handful of shapes and gives the unpadded result;
 3. convert: CPU tensors go in as NumPy views (jit's C++ dispatch takes them
-   without a Python DLPack round trip); int64 labels are range-checked
-   (``aminmax``) and narrowed by JAX; other devices / dtypes go through
-   :func:`maskjax.torch.to_jax` (DLPack);
+   without a Python DLPack round trip), or, when padded, as one NumPy copy
+   that pads, makes contiguous and narrows at once (outside autograd); int64
+   labels are range-checked on the host and narrowed to int32; other devices /
+   dtypes go through :func:`maskjax.torch.to_jax` (DLPack, padded by ``F.pad``);
 4. run the program cached for (function, options, bucket flag, mode):
    ``forward``, ``value_and_grad`` (scalar losses: gradient computed with the
    value in one program; backward is ``grad_output * saved_grad``), or
    ``vjp`` (non-scalar outputs);
 5. convert back (small CPU results by a NumPy copy, others through DLPack),
-   and slice padded ``reduction="none"`` outputs back to the real shape in
-   torch (so autograd un-pads the gradient).
+   slice padded ``reduction="none"`` outputs back to the real shape in torch,
+   and slice each input's gradient back to its shape in the backward.
 
 Layout (the torch conventions, done here as a layout change, never maths):
 losses take the core's ``axis=`` (the front's default is 1); metrics move the
@@ -263,7 +264,7 @@ def _leaf_name(i: int, tmpl: tuple, names: tuple) -> str:
 
 
 def _convert_all(leaves, tmpl, names, pads=None):
-    """Every leaf converted (``pads``: leaf index -> bucket shape); with ``pads`` the sizes lead."""
+    """Every leaf converted (``pads``: leaf index -> the bucket shape to pad it to)."""
     try:
         if not pads:
             out = [to_jax_fast(x, "") for x in leaves]
