@@ -22,7 +22,11 @@ no JAX backend has started yet (a program that already ran JAX keeps what it has
   back) or a GPU/TPU plugin of JAX is installed (its client reads the same variable).
 
 Neither changes a value, only when and on how many threads a CPU program runs; GPU/TPU are
-untouched.
+untouched. Neither makes every program synchronous either: XLA still runs a program on a worker
+thread when an input is not ready (it copies a misaligned host array of 100 KiB or more
+asynchronously) or an earlier program is in flight. A caller that returns before reading a
+result therefore waits whenever XLA reads the caller's memory in place
+(:func:`maskjax.torch._front.private_inputs`).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import pkgutil
 
 import jax
 
-__all__ = ["ASYNC_ENV", "THREADS_ENV", "configure_cpu_client", "cpu_is_synchronous"]
+__all__ = ["ASYNC_ENV", "THREADS_ENV", "configure_cpu_client"]
 
 ASYNC_ENV = "MASKJAX_CPU_ASYNC_DISPATCH"
 THREADS_ENV = "PJRT_NPROC"
@@ -67,7 +71,6 @@ def configure_cpu_client() -> dict:
     if not keep_async:
         jax.config.update("jax_cpu_enable_async_dispatch", False)
         done["jax_cpu_enable_async_dispatch"] = False
-        _SET_SYNC[0] = True
     if THREADS_ENV not in os.environ and not _accelerator_plugin():
         os.environ[THREADS_ENV] = "1"
         done[THREADS_ENV] = "1"
@@ -83,16 +86,3 @@ def _accelerator_plugin() -> bool:
     except ImportError:
         pass
     return importlib.util.find_spec("libtpu") is not None
-
-
-_SET_SYNC = [False]
-
-
-def cpu_is_synchronous() -> bool:
-    """Whether a CPU program has finished when its call returns (so no wait is needed).
-
-    Only when this module turned async dispatch off before JAX started and the option still
-    reads off: any other history (JAX started first, the user's own setting) answers ``False``,
-    and callers then wait as before.
-    """
-    return _SET_SYNC[0] and not jax.config.read("jax_cpu_enable_async_dispatch")

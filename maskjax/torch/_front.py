@@ -40,8 +40,8 @@ from maskjax import _buckets, _interop
 from maskjax.torch._convert import from_jax, to_jax
 from maskjax.torch._layout import Spec, _Slot, _element_shape, _pad, bucket_plan, class_last, pad_host, split, unpad
 
-__all__ = ["Spec", "split", "bucket_plan", "class_last", "convert_inputs", "make_spec", "loss", "metric", "call_loss",
-           "call_metric", "loss_vjp", "program", "run_program"]
+__all__ = ["Spec", "split", "bucket_plan", "class_last", "convert_inputs", "private_inputs", "make_spec", "loss",
+           "metric", "call_loss", "call_metric", "loss_vjp", "program", "run_program"]
 
 # CPU tensors of these dtypes enter as NumPy views (jit's C++ fast path); int64 after a range check.
 _NUMPY_IN = frozenset({torch.float32, torch.float16, torch.int32, torch.int16, torch.int8, torch.uint8,
@@ -59,41 +59,47 @@ def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
     """One leaf on its way in: a NumPy view for common CPU tensors, else :func:`to_jax`.
 
     ``pad``: the bucket shape to zero-pad a tensor to (CPU: in the one copy that also makes it
-    contiguous and narrows int64/float64; elsewhere ``F.pad``), outside autograd.
+    contiguous and narrows int64/float64; elsewhere ``F.pad``), outside autograd. Any copy made
+    here is a NumPy array that owns its data (:func:`private_inputs` relies on it).
     """
     if isinstance(t, torch.Tensor):
         if t.device.type == "cpu" and t.dtype in _NUMPY_IN and t.layout == torch.strided:
             if t.requires_grad:
                 t = t.detach()
             dt = t.dtype
-            if pad is None and not t.is_contiguous():
-                t = t.contiguous()
+            a = t.numpy()
             if dt is torch.int64 and not _interop.x64_enabled():
-                n = t.numel()
-                if n <= _SMALL_IN:  # NumPy reductions: cheaper than torch ops on small labels
-                    a = t.numpy()
-                    if n:
-                        lo, hi = int(a.min()), int(a.max())
-                        if lo < -(2**31) or hi >= 2**31:
-                            _interop.check_int32_range(lo, hi, name)
-                    return a.astype(np.int32) if pad is None else pad_host(a, pad, np.int32)
-                lo_t, hi_t = torch.aminmax(t)
-                lo, hi = int(lo_t), int(hi_t)
-                if lo < -(2**31) or hi >= 2**31:
-                    _interop.check_int32_range(lo, hi, name)
-                a = t.numpy()
+                if a.size:  # labels >= 2**31 must raise, never wrap (NumPy: cheaper than torch here)
+                    lo, hi = (int(a.min()), int(a.max())) if a.size <= _SMALL_IN else map(int, torch.aminmax(t))
+                    if lo < -(2**31) or hi >= 2**31:
+                        _interop.check_int32_range(lo, hi, name)
                 return a.astype(np.int32) if pad is None else pad_host(a, pad, np.int32)
             if dt is torch.float64 and not _interop.x64_enabled():
-                a = t.numpy()
                 return a.astype(np.float32) if pad is None else pad_host(a, pad, np.float32)
-            a = t.numpy()
-            return a if pad is None else pad_host(a, pad, a.dtype)
+            if pad is not None:
+                return pad_host(a, pad, a.dtype)
+            return a if a.flags.c_contiguous else np.ascontiguousarray(a)  # NumPy's copy: faster than torch's
         if pad is not None:
             t = _pad(t.detach(), pad)
         return to_jax(t, name=name)
     if isinstance(t, jax.Array):
         return t
     return _interop.to_jax(t, name=name)
+
+
+def private_inputs(leaves: list, jleaves: list) -> bool:
+    """Whether no converted leaf shares memory with the caller's tensors or arrays.
+
+    XLA reads host arrays in place and may finish a program after the call returns (a pending
+    input copy, an earlier program in flight). A caller that returns before the program ends
+    (the stateful ``update``) must wait unless every input is a JAX array or a copy made here.
+    """
+    for x, j in zip(leaves, jleaves[len(jleaves) - len(leaves):]):
+        if isinstance(x, jax.Array):
+            continue
+        if not (isinstance(j, np.ndarray) and j.flags.owndata):
+            return False
+    return True
 
 
 def from_jax_fast(a: Any, like: torch.Tensor | None) -> torch.Tensor:

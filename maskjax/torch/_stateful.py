@@ -9,7 +9,7 @@ from typing import Any
 import jax
 import torch
 
-from maskjax.torch import _dispatch, _front
+from maskjax.torch import _front
 from maskjax.torch._convert import from_jax, to_jax
 
 _PROTOCOL = ("init", "update", "merge", "compute")
@@ -152,8 +152,8 @@ class Metric(torch.nn.Module):
             self._state = self.metric.init()
             self._updates = 0
 
-    def _batch(self, state: Any, args: tuple, kwargs: dict) -> Any:
-        """``metric.update(state, *args, **kwargs)`` on torch inputs (jitted, bucketed)."""
+    def _batch(self, state: Any, args: tuple, kwargs: dict) -> tuple[Any, bool]:
+        """``(metric.update(state, *args, **kwargs), inputs private)`` on torch inputs (jitted, bucketed)."""
         spec = self._spec
         if spec.layout == "metric":
             kwargs = {**kwargs, "axis": self.axis}
@@ -165,14 +165,17 @@ class Metric(torch.nn.Module):
             # a copy on torch's stream: later in-place writes cannot reach what JAX reads
             leaves = [x.detach().clone() if isinstance(x, torch.Tensor) else x for x in leaves]
         jleaves, plan = _front.convert_inputs(spec, leaves, tmpl, names)
-        return _front.run_program(spec, tmpl, names, plan is not None, [state, *jleaves], stateful=True)
+        new = _front.run_program(spec, tmpl, names, plan is not None, [state, *jleaves], stateful=True)
+        return new, _front.private_inputs(leaves, jleaves)
 
     def _accumulate(self, args: tuple, kwargs: dict) -> None:
         _front.check_weights(kwargs)
         with self._lock:
-            new = self._batch(self._state, args, kwargs)
-            if (self._like is None or self._like.device.type == "cpu") and not _dispatch.cpu_is_synchronous():
-                jax.block_until_ready(new)  # the inputs have been read: in-place writes are safe
+            new, private = self._batch(self._state, args, kwargs)
+            if not private and (self._like is None or self._like.device.type == "cpu"):
+                # XLA reads host inputs in place and may still be running (a pending input copy, an
+                # earlier program in flight): wait, so in-place writes after update() cannot reach it
+                jax.block_until_ready(new)
             # plain attributes: skip nn.Module.__setattr__'s parameter/buffer look-ups (~2 µs each)
             self.__dict__["_state"] = new
             self.__dict__["_updates"] = self._updates + 1
@@ -211,7 +214,7 @@ class Metric(torch.nn.Module):
     @torch.compiler.disable
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Accumulate the batch and return the metric of this batch alone."""
-        batch = self._batch(self.metric.init(), args, kwargs)
+        batch, _ = self._batch(self.metric.init(), args, kwargs)  # the result read below waits for it
         with self._lock:
             self._state = self._merge(self._state, batch)
             self._updates += 1
