@@ -165,8 +165,9 @@ class Metric(torch.nn.Module):
             # a copy on torch's stream: later in-place writes cannot reach what JAX reads
             leaves = [x.detach().clone() if isinstance(x, torch.Tensor) else x for x in leaves]
         jleaves, plan = _front.convert_inputs(spec, leaves, tmpl, names)
+        jleaves, private = _front.private_inputs(leaves, jleaves)
         new = _front.run_program(spec, tmpl, names, plan is not None, [state, *jleaves], stateful=True)
-        return new, _front.private_inputs(leaves, jleaves)
+        return new, private
 
     def _accumulate(self, args: tuple, kwargs: dict) -> None:
         _front.check_weights(kwargs)

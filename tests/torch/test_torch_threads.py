@@ -44,15 +44,15 @@ def test_four_threads_times_100_updates_keep_every_count():
     np.testing.assert_array_equal(shared.compute().numpy(), np.asarray(want))
 
 
-# Shapes whose float scores XLA reads in place (torch's 64-byte aligned memory, no bucket padding)
-# next to an int64 target narrowed to a copy. XLA copies a misaligned host array above ~100 KB
+# Shapes whose float scores would reach XLA as views of the caller's tensor (no bucket padding):
+# under 100 KiB the update copies them, above it waits for XLA; the int64 target is a copy. XLA copies a misaligned host array above ~100 KB
 # asynchronously, and the program then ends after update() has returned: without the wait in
 # update() the writes below reached the state (65536 x 10 in a fresh process: 0.0985, not 0.0992).
 IN_PLACE_CODE = """
 import json, torch
 import maskjax.torch as mt
 out = []
-for dims in [(4096, 10), (65536, 10), (16, 10, 4096)]:
+for dims in [(64, 10), (16, 10, 32), (4096, 10), (65536, 10), (16, 10, 4096)]:  # copied / waited for
     for trial in range(4):
         g = torch.Generator().manual_seed(trial)
         preds = torch.randn(*dims, generator=g)
