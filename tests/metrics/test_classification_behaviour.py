@@ -168,6 +168,23 @@ def test_argmax_ties_and_nan_follow_numpy():
     assert first_argmax(jnp.asarray(xi)).tolist() == np.argmax(xi, -1).tolist()
 
 
+@pytest.mark.parametrize("layout", ["class_last_3d", "moved_axis_jit", "wide_blocks"])
+def test_argmax_over_nd_and_moved_class_axes_follows_numpy(layout):
+    # N-D scores scanned in place (no [-1, C] reshape), incl. torch's [N, C, T] moved inside jit
+    rng = np.random.default_rng(1)
+    c = 300 if layout == "wide_blocks" else 7
+    x = rng.integers(0, 4, (3, 5, c)).astype(np.float32)  # many ties
+    x[0, 1, 2] = np.nan
+    x[2, 4, [1, 3]] = np.nan
+    if layout == "moved_axis_jit":
+        nct = np.ascontiguousarray(np.moveaxis(x, -1, 1))  # what a torch caller holds
+        got = jax.jit(lambda a: first_argmax(jnp.moveaxis(a, 1, -1)))(nct)
+    else:
+        got = first_argmax(jnp.asarray(x))
+    assert got.shape == (3, 5) and got.dtype == jnp.int32
+    assert got.tolist() == np.argmax(x, -1).tolist()
+
+
 def test_scores_onehot_and_label_inputs_agree():
     s, y = DATA["multiclass"]
     labels = s.argmax(-1).astype(np.int32)

@@ -127,3 +127,23 @@ def test_import_sets_the_cpu_client_defaults_only_before_jax_starts(case):
     # the same value whatever the settings: F.cross_entropy of the same logits
     want_value = torch.nn.functional.cross_entropy(torch.tensor([[2.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 1])).item()
     assert abs(value - want_value) < 1e-6
+
+
+def test_private_inputs_copies_small_caller_arrays_and_flags_large_ones():
+    import jax.numpy as jnp
+
+    from maskjax.torch import _front
+
+    small, large = torch.randn(64, 10), torch.randn(4096, 10)  # 2.5 KiB, 160 KiB
+    labels = torch.randint(0, 10, (64,))
+    leaves = [small, labels, large, jnp.ones(3)]
+    converted = [_front.to_jax_fast(x, "x") for x in leaves]
+    assert not converted[0].flags.owndata and converted[1].flags.owndata  # a view; a narrowed copy
+    sizes = jnp.zeros(2, jnp.int32)  # the program's leading inputs are never the caller's
+    out, private = _front.private_inputs(leaves, [sizes, *converted])
+    assert out[0] is sizes and not private  # the 160 KiB view is still read in place: wait
+    assert out[1].flags.owndata and np.shares_memory(out[1], small.numpy()) is False
+    np.testing.assert_array_equal(out[1], small.numpy())
+    assert out[2] is converted[1] and out[3] is converted[2] and out[4] is converted[3]
+    _, private = _front.private_inputs(leaves[:2], [sizes, *converted[:2]])
+    assert private  # small view copied, label copy owned: nothing to wait for

@@ -160,3 +160,36 @@ def test_wide_add_of_int_counts_is_exact(bound):
         w = wide_add(w, inc, bound)
     want = 2.0**40 + 1000 * np.asarray(inc, np.float64)
     np.testing.assert_array_equal(np.float64(w.hi) + np.float64(w.lo), want)
+
+
+def test_nan_scores_add_one_per_bad_batch_and_masked_nans_none():
+    # The invalid total counts bad batches (a 0/1 flag each), so a long stream of all-NaN
+    # batches cannot overflow int32 back to "valid"; masked / ignored NaNs count nowhere.
+    from maskjax.metrics._invalid import count_invalid
+
+    f1 = M.F1Score(task="multiclass", num_classes=4, average="macro", ignore_index=-1)
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(6, 8, 4)).astype(np.float32)
+    labels = rng.integers(0, 4, (6, 8)).astype(np.int32)
+    all_nan = np.full_like(scores, np.nan)
+    masked_nan = scores.copy()
+    masked_nan[:, 0, :] = np.nan          # position 0 masked below
+    ignored_nan = scores.copy()
+    ignored_nan[1, 3, 2] = np.nan
+    ignored_labels = labels.copy()
+    ignored_labels[1, 3] = -1              # its target is ignore_index
+    mask = np.ones((6, 8), bool)
+    mask[:, 0] = False
+    assert int(count_invalid(all_nan, labels)) == 1           # 192 NaN scores: one flag
+    assert int(count_invalid(masked_nan, labels, mask=mask)) == 0
+    assert int(count_invalid(ignored_nan, ignored_labels, ignore_index=-1)) == 0
+    assert int(count_invalid(np.array([np.nan, 1.0, np.nan]))) == 1  # 1-D (binary) scores
+    state = f1.init()
+    for _ in range(3):
+        state = f1.update(state, all_nan, labels)
+    state = f1.update(state, masked_nan, labels, mask=mask)
+    state = f1.update(state, ignored_nan, ignored_labels)
+    assert int(state.invalid) == 3
+    assert np.isnan(float(f1.compute(state)))
+    clean = f1.update(f1.update(f1.init(), masked_nan, labels, mask=mask), ignored_nan, ignored_labels)
+    assert int(clean.invalid) == 0 and np.isfinite(float(f1.compute(clean)))
