@@ -575,7 +575,7 @@ class ConfusionMetric(Metric):
         data = (preds, targets, _checks.as_optional_array(mask, "mask"),
                 _checks.as_optional_array(sample_weight, "sample_weight"), cw, thr)
         _invalid.check_weights(sample_weight)       # NaN / negative weights: ValueError when concrete
-        bad = _invalid.count_invalid(preds, targets, mask=data[2], sample_weight=data[3],
+        bad = _invalid.any_invalid(preds, targets, mask=data[2], sample_weight=data[3],
                                      ignore_index=self.ignore_index)
         state = run_data_pass(self.state_spec(), *data)
         if self._samplewise:

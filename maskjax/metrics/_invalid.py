@@ -10,8 +10,8 @@ maskjax's policy (README, "What bad input gets"):
   when its values are concrete (an eager call, the fronts, the CLI:
   :func:`maskjax._policy.check_weight_values`); under ``jit`` it makes the result NaN.
 
-One-shot functions poison their result with :func:`poison`; streaming metrics carry the count of
-such elements in their tagged state (:class:`maskjax.metrics._wide.Tagged`), so a NaN seen in any
+One-shot functions poison their result with :func:`poison`; streaming metrics carry the number of
+batches with such elements in their tagged state (:class:`maskjax.metrics._wide.Tagged`), so a NaN seen in any
 batch, on any device, makes the final ``compute`` NaN.
 """
 
@@ -24,7 +24,7 @@ import jax.numpy as jnp
 
 from maskjax import _checks, _policy
 
-__all__ = ["count_invalid", "check_weights", "poison"]
+__all__ = ["any_invalid", "check_weights", "poison"]
 
 
 def _left(x: jax.Array, shape: tuple[int, ...]) -> jax.Array | None:
@@ -38,7 +38,7 @@ def _left(x: jax.Array, shape: tuple[int, ...]) -> jax.Array | None:
     return jnp.broadcast_to(x, shape)
 
 
-def count_invalid(preds: Any, targets: Any = None, *, mask: Any = None, sample_weight: Any = None,
+def any_invalid(preds: Any, targets: Any = None, *, mask: Any = None, sample_weight: Any = None,
                   ignore_index: int | None = None) -> jax.Array:
     """int32 0 or 1: whether a kept element has a NaN score, or a weight is NaN or negative.
 

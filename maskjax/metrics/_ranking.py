@@ -131,7 +131,7 @@ class _RankingAtK(Metric):
         data = (_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
                 _checks.as_optional_array(mask, "mask"), _checks.as_optional_array(sample_weight, "sample_weight"))
         _invalid.check_weights(sample_weight)       # NaN / negative weights: ValueError when concrete
-        bad = _invalid.count_invalid(data[0], data[1], mask=data[2], sample_weight=data[3],
+        bad = _invalid.any_invalid(data[0], data[1], mask=data[2], sample_weight=data[3],
                                      ignore_index=self.ignore_index)
         return _invalid.poison(self.compute(run_data_pass(self.state_spec(), *data, None, None)), bad)
 

@@ -151,7 +151,7 @@ def _wrap_update(fn: Any) -> Any:
             return self._seal(new.value, seen + new.invalid)
         preds = args[0] if args else None
         targets = args[1] if len(args) > 1 else None
-        bad = _invalid.count_invalid(preds, targets, mask=kwargs.get("mask"),
+        bad = _invalid.any_invalid(preds, targets, mask=kwargs.get("mask"),
                                      sample_weight=kwargs.get("sample_weight"),
                                      ignore_index=getattr(self, "ignore_index", None))
         return self._seal(new, seen + bad)

@@ -224,6 +224,12 @@ def run_program(spec, tmpl, names, bucketed, jleaves, stateful=False):
 # ------------------------------------------------------------------------------ autograd
 
 
+def grad_to_torch(g: Any, device: torch.device, dtype: torch.dtype, shape: tuple) -> torch.Tensor:
+    """One input's gradient from a program, as a tensor of the input's device, dtype and (unpadded) shape."""
+    t = unpad(from_jax_fast(g, torch.empty(0, device=device) if device.type != "cpu" else None), shape)
+    return t if t.dtype == dtype else t.to(dtype)
+
+
 class _ValueAndGrad(torch.autograd.Function):
     """Scalar output: the gradient comes with the value (one program); backward scales it."""
 
@@ -240,9 +246,7 @@ class _ValueAndGrad(torch.autograd.Function):
         result: list = [None]
         one = grad.device.type == "cpu" and grad.numel() == 1 and grad.item() == 1.0  # loss.backward()
         for g, (device, dtype, shape) in zip(ctx.grads, ctx.inputs):
-            t = unpad(from_jax_fast(g, torch.empty(0, device=device) if device.type != "cpu" else None), shape)
-            if t.dtype != dtype:
-                t = t.to(dtype)
+            t = grad_to_torch(g, device, dtype, shape)
             result.append(t if one else t * grad.to(t.dtype))
         ctx.grads = None
         return tuple(result)
@@ -267,9 +271,7 @@ class _Vjp(torch.autograd.Function):
         grads = _interop.apply_vjp(ctx.pullback, cot)
         ctx.pullback = None
         result: list = [None]
-        for g, (device, dtype, shape) in zip(grads, ctx.inputs):
-            t = unpad(from_jax_fast(g, torch.empty(0, device=device) if device.type != "cpu" else None), shape)
-            result.append(t if t.dtype == dtype else t.to(dtype))
+        result.extend(grad_to_torch(g, *meta) for g, meta in zip(grads, ctx.inputs))
         return tuple(result)
 
 
@@ -347,8 +349,8 @@ def call_loss(spec: Spec, args: tuple, kwargs: dict) -> Any:
                     return run(*full)
                 return jax.vjp(f, *[jleaves[i + off] for i in diff])
             out = _Vjp.apply(work, *inputs)
-    if real is not None and isinstance(out, torch.Tensor) and out.ndim == len(real) and tuple(out.shape) != real:
-        out = out[tuple(slice(0, n) for n in real)]
+    if real is not None and isinstance(out, torch.Tensor) and out.ndim == len(real):
+        out = unpad(out, real)  # a reduction="none" output of the padded shape
     return out
 
 
@@ -368,11 +370,7 @@ def loss_vjp(spec: Spec, args: tuple, kwargs: dict, grad: torch.Tensor) -> list[
         grad = _pad(grad, tuple(out.shape))  # a reduction="none" output was sliced to the real shape
     cot = jnp.asarray(to_jax_fast(grad.detach().contiguous(), "grad_output"), out.dtype)
     grads = _interop.apply_vjp(pullback, cot)
-    result = []
-    for g, i in zip(grads, diff):
-        t = unpad(from_jax_fast(g, leaves[i]), shapes[i])
-        result.append(t if t.dtype == leaves[i].dtype else t.to(leaves[i].dtype))
-    return result
+    return [grad_to_torch(g, leaves[i].device, leaves[i].dtype, shapes[i]) for g, i in zip(grads, diff)]
 
 
 def call_metric(spec: Spec, args: tuple, kwargs: dict) -> Any:

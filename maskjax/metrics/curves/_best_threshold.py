@@ -93,7 +93,7 @@ def best_threshold(preds: Any, targets: Any, *, task: str = "binary", criterion:
             _checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"), task=task,
             num_classes=num_classes, axis=_format.check_axis(axis), mask=mask, sample_weight=sample_weight)
     _invalid.check_weights(sample_weight)       # NaN / negative weights: ValueError when concrete
-    bad = _invalid.count_invalid(preds, targets, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
+    bad = _invalid.any_invalid(preds, targets, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
     return _invalid.poison(_best(
         _checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
         _checks.as_optional_array(mask, "mask"), _checks.as_optional_array(sample_weight, "sample_weight"),

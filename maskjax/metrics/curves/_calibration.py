@@ -213,7 +213,7 @@ def reliability_diagram(preds: Any, targets: Any, *, task: str = "binary", num_c
       >>> [round(v, 3) for v in d.confidence.tolist()], d.accuracy.tolist(), d.weight.tolist()
       ([0.25, 0.85, 0.0], [0.5, 1.0, 0.0], [2.0, 2.0, 0.0])
     """
-    bad = _invalid.count_invalid(preds, targets, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
+    bad = _invalid.any_invalid(preds, targets, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
     return _invalid.poison(reliability_from_state(calibration_update(
         preds, targets, task=task, num_classes=num_classes, n_bins=n_bins, from_logits=from_logits, mask=mask,
         sample_weight=sample_weight, ignore_index=ignore_index, axis=axis)), bad)
@@ -260,7 +260,7 @@ def calibration_error(preds: Any, targets: Any, *, task: str = "binary", num_cla
       0.2
     """
     _checks.check_choice(norm, "norm", NORMS)
-    bad = _invalid.count_invalid(preds, targets, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
+    bad = _invalid.any_invalid(preds, targets, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
     return _invalid.poison(calibration_compute(calibration_update(
         preds, targets, task=task, num_classes=num_classes, n_bins=n_bins, from_logits=from_logits, mask=mask,
         sample_weight=sample_weight, ignore_index=ignore_index, axis=axis), norm), bad)

@@ -315,7 +315,7 @@ def _call(spec: CurveSpec, preds, targets, *, task, num_classes, thresholds, ave
         preds, targets, task=task, num_classes=num_classes, axis=_format.check_axis(axis), mask=mask,
         sample_weight=sample_weight)
     _invalid.check_weights(sample_weight)       # NaN / negative weights: ValueError when concrete
-    bad = _invalid.count_invalid(preds, targets, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
+    bad = _invalid.any_invalid(preds, targets, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
     if thr is not None and thr.shape[0] > 1:   # traced thresholds (checked eagerly when concrete): NaN if unordered
         bad = bad + jnp.any(~(jnp.diff(thr) > 0)).astype(jnp.int32)
     return _invalid.poison(_run(preds, targets, mask, sample_weight, thr, spec=spec, task=task, num_classes=num_classes,

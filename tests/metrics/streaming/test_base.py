@@ -44,7 +44,7 @@ def test_state_is_strongly_typed_arrays():
         state = m.init()
         for leaf in jax.tree.leaves(state.value):           # the sums (float32 double words)
             assert isinstance(leaf, jax.Array) and not leaf.weak_type and leaf.dtype == jnp.float32
-        # and the count of bad elements seen (maskjax.metrics._invalid)
+        # and the number of bad batches seen (maskjax.metrics._invalid)
         assert state.invalid.dtype == jnp.int32 and not state.invalid.weak_type
 
 

@@ -165,7 +165,7 @@ def test_wide_add_of_int_counts_is_exact(bound):
 def test_nan_scores_add_one_per_bad_batch_and_masked_nans_none():
     # The invalid total counts bad batches (a 0/1 flag each), so a long stream of all-NaN
     # batches cannot overflow int32 back to "valid"; masked / ignored NaNs count nowhere.
-    from maskjax.metrics._invalid import count_invalid
+    from maskjax.metrics._invalid import any_invalid
 
     f1 = M.F1Score(task="multiclass", num_classes=4, average="macro", ignore_index=-1)
     rng = np.random.default_rng(0)
@@ -180,10 +180,10 @@ def test_nan_scores_add_one_per_bad_batch_and_masked_nans_none():
     ignored_labels[1, 3] = -1              # its target is ignore_index
     mask = np.ones((6, 8), bool)
     mask[:, 0] = False
-    assert int(count_invalid(all_nan, labels)) == 1           # 192 NaN scores: one flag
-    assert int(count_invalid(masked_nan, labels, mask=mask)) == 0
-    assert int(count_invalid(ignored_nan, ignored_labels, ignore_index=-1)) == 0
-    assert int(count_invalid(np.array([np.nan, 1.0, np.nan]))) == 1  # 1-D (binary) scores
+    assert int(any_invalid(all_nan, labels)) == 1           # 192 NaN scores: one flag
+    assert int(any_invalid(masked_nan, labels, mask=mask)) == 0
+    assert int(any_invalid(ignored_nan, ignored_labels, ignore_index=-1)) == 0
+    assert int(any_invalid(np.array([np.nan, 1.0, np.nan]))) == 1  # 1-D (binary) scores
     state = f1.init()
     for _ in range(3):
         state = f1.update(state, all_nan, labels)
