@@ -177,7 +177,12 @@ def _runner(spec: Spec, tmpl: tuple, names: tuple, bucketed: bool, stateful: boo
 
 def program(spec: Spec, tmpl: tuple, names: tuple, bucketed: bool, mode: str, diff: tuple = (),
             stateful: bool = False) -> Callable:
-    """The jitted program for one call configuration (cached)."""
+    """The jitted program for one call configuration (cached).
+
+    ``mode``: ``"forward"``; ``"value_and_grad"`` / ``"vjp"`` w.r.t. the leaves in ``diff``;
+    ``"batched"`` (stateful only): ``(state, n, [sizes], *stacked)`` applies the update to the
+    first ``n`` of ``K`` stacked batches in order (a ``fori_loop``: the same sequence of updates).
+    """
     key = (spec, tmpl, names, bucketed, mode, diff, stateful)
     prog = _PROGRAMS.get(key)
     if prog is None:
@@ -196,6 +201,14 @@ def program(spec: Spec, tmpl: tuple, names: tuple, bucketed: bool, mode: str, di
                     return run(*full)
                 return jax.vjp(f, *[leaves[i + off] for i in diff])
             prog = jax.jit(vjp)
+        elif mode == "batched":  # stateful: state, n, [shared sizes], K stacked batches -> state
+            def batched(state, n, *leaves):
+                shared, stacked = leaves[:off], leaves[off:]
+
+                def body(i, s):
+                    return run(s, *shared, *[x[i] for x in stacked])
+                return jax.lax.fori_loop(0, n, body, state)
+            prog = jax.jit(batched)
         else:  # pragma: no cover
             raise ValueError(mode)
         _PROGRAMS[key] = prog

@@ -7,8 +7,10 @@ import threading
 from typing import Any
 
 import jax
+import numpy as np
 import torch
 
+from maskjax import _interop
 from maskjax.torch import _front
 from maskjax.torch._convert import from_jax, to_jax
 
@@ -55,6 +57,45 @@ def _new_spec(metric: Any) -> _front.Spec:
         layout, bucket = None, False
     return _front.make_spec(metric.update, f"{cls}@{id(metric)}", "metric", layout, bucket,
                             task=getattr(metric, "task", None), ranking=cls in RANKING)
+
+
+# Batched updates (CPU). Switching between torch's and JAX's runtimes costs a CPU loop more than a
+# small update itself (W9, [64, 10] F1: ~180 µs a step with one update program a step, bench/RESULTS.md,
+# "torch front, session 6"), so after BATCH_AFTER updates in a row with the same options, shapes and
+# dtypes, batches (private host copies) wait in a list and BATCH_SLOTS of them go in one program
+# that applies the same updates in the same order. Any read of the state applies what is pending.
+BATCH_AFTER = 8
+BATCH_SLOTS = 16
+BATCH_BYTES = 256 * 1024  # a batch's converted inputs, at most (the list holds BATCH_SLOTS of them)
+_NO_BATCH: set = set()
+
+
+def _batch_key(spec: _front.Spec, tmpl: tuple, names: tuple, bucketed: bool, jleaves: list, private: bool,
+               plan: Any, like: torch.Tensor | None) -> tuple | None:
+    """What batches must share to go in one program, or ``None`` when this one must run now.
+
+    Only CPU batches whose inputs are host copies made by the front (nothing shares the caller's
+    memory), small, and with options the jitted update takes (no eager-only option).
+    """
+    if not private or (like is not None and like.device.type != "cpu"):
+        return None
+    off = 1 if bucketed else 0
+    sig = []
+    size = 0
+    for x in jleaves[off:]:
+        if not isinstance(x, np.ndarray):
+            return None
+        size += x.nbytes
+        sig.append((x.shape, x.dtype.str))
+    if size > BATCH_BYTES:
+        return None
+    key = (tmpl, names, bucketed, None if plan is None else plan[2], tuple(sig))
+    try:
+        if (spec, tmpl, names, bucketed, True) in _front._EAGER_ONLY or key in _NO_BATCH:
+            return None
+    except TypeError:  # an unhashable static option: not jitted
+        return None
+    return key
 
 
 @functools.lru_cache(maxsize=256)
@@ -128,6 +169,9 @@ class Metric(torch.nn.Module):
         self._like: torch.Tensor | None = None
         self._updates = 0
         self._state = metric.init()
+        self._pending: list = []  # batches waiting to be applied together (see BATCH_AFTER)
+        self._pending_key: tuple | None = None
+        self._streak: list = [None, 0]  # [key of the last update, updates in a row with it]
         self._handle = 0
         if _front.HAVE_OPS:
             from maskjax.torch import _ops
@@ -138,22 +182,31 @@ class Metric(torch.nn.Module):
     @property
     def state(self) -> Any:
         """The accumulated core state (a pytree of JAX arrays)."""
-        return self._state
+        with self._lock:
+            self._flush()
+            return self._state
 
     @state.setter
     def state(self, value: Any) -> None:
         with self._lock:
+            self._drop_pending()
             self._state = value
+
+    def _drop_pending(self) -> None:
+        self.__dict__["_pending"] = []
+        self.__dict__["_pending_key"] = None
+        self._streak[:] = [None, 0]
 
     # -- the torchmetrics surface -------------------------------------------------------
     def reset(self) -> None:
         """Back to the empty state."""
         with self._lock:
+            self._drop_pending()
             self._state = self.metric.init()
             self._updates = 0
 
-    def _batch(self, state: Any, args: tuple, kwargs: dict) -> tuple[Any, bool]:
-        """``(metric.update(state, *args, **kwargs), inputs private)`` on torch inputs (jitted, bucketed)."""
+    def _prepare(self, args: tuple, kwargs: dict) -> tuple:
+        """``(tmpl, names, bucketed, inputs, private, plan)``: a batch converted for the update program."""
         spec = self._spec
         if spec.layout == "metric":
             kwargs = {**kwargs, "axis": self.axis}
@@ -166,20 +219,69 @@ class Metric(torch.nn.Module):
             leaves = [x.detach().clone() if isinstance(x, torch.Tensor) else x for x in leaves]
         jleaves, plan = _front.convert_inputs(spec, leaves, tmpl, names)
         jleaves, private = _front.private_inputs(leaves, jleaves)
-        new = _front.run_program(spec, tmpl, names, plan is not None, [state, *jleaves], stateful=True)
-        return new, private
+        return tmpl, names, plan is not None, jleaves, private, plan
+
+    def _batch(self, state: Any, args: tuple, kwargs: dict) -> tuple[Any, bool]:
+        """``(metric.update(state, *args, **kwargs), inputs private)`` on torch inputs (jitted, bucketed)."""
+        tmpl, names, bucketed, jleaves, private, _ = self._prepare(args, kwargs)
+        return _front.run_program(self._spec, tmpl, names, bucketed, [state, *jleaves], stateful=True), private
 
     def _accumulate(self, args: tuple, kwargs: dict) -> None:
         _front.check_weights(kwargs)
         with self._lock:
-            new, private = self._batch(self._state, args, kwargs)
-            if not private and (self._like is None or self._like.device.type == "cpu"):
-                # XLA reads host inputs in place and may still be running (a pending input copy, an
-                # earlier program in flight): wait, so in-place writes after update() cannot reach it
-                jax.block_until_ready(new)
-            # plain attributes: skip nn.Module.__setattr__'s parameter/buffer look-ups (~2 µs each)
-            self.__dict__["_state"] = new
+            tmpl, names, bucketed, jleaves, private, plan = self._prepare(args, kwargs)
+            key = _batch_key(self._spec, tmpl, names, bucketed, jleaves, private, plan, self._like)
+            streak = self._streak
+            if key is not None and key == streak[0]:
+                streak[1] += 1
+            else:
+                streak[:] = [key, 1]
+            if key is not None and streak[1] > BATCH_AFTER:
+                if self._pending_key != key:
+                    self._flush()
+                    self.__dict__["_pending_key"] = key
+                self._pending.append(jleaves)  # private copies (_batch_key): safe to keep
+                if len(self._pending) == BATCH_SLOTS:
+                    self._flush()
+            else:
+                self._flush()
+                new = _front.run_program(self._spec, tmpl, names, bucketed, [self._state, *jleaves],
+                                         stateful=True)
+                if not private and (self._like is None or self._like.device.type == "cpu"):
+                    # XLA reads host inputs in place and may still be running (a pending input copy,
+                    # an earlier program in flight): wait, so in-place writes after update() cannot
+                    # reach it
+                    jax.block_until_ready(new)
+                # plain attributes: skip nn.Module.__setattr__'s parameter/buffer look-ups (~2 µs each)
+                self.__dict__["_state"] = new
             self.__dict__["_updates"] = self._updates + 1
+
+    def _flush(self) -> None:
+        """Apply the pending batches (all of one key) to the state, in order, in one program."""
+        pending, key = self._pending, self._pending_key
+        if not pending:
+            return
+        self.__dict__["_pending"] = []
+        self.__dict__["_pending_key"] = None
+        tmpl, names, bucketed = key[0], key[1], key[2]
+        off = 1 if bucketed else 0
+        if len(pending) > 1 and key not in _NO_BATCH:
+            stacked = []
+            for j in range(off, len(pending[0])):
+                first = pending[0][j]
+                buf = np.empty((BATCH_SLOTS, *first.shape), first.dtype)  # rows from n on are never read
+                np.stack([p[j] for p in pending], out=buf[:len(pending)])
+                stacked.append(buf)
+            prog = _front.program(self._spec, tmpl, names, bucketed, "batched", stateful=True)
+            try:
+                self.__dict__["_state"] = prog(self._state, np.int32(len(pending)), *pending[0][:off], *stacked)
+                return
+            except (TypeError, *_interop._TRACING_ERRORS):  # e.g. an update whose state changes dtype
+                _NO_BATCH.add(key)
+        state = self._state
+        for jleaves in pending:
+            state = _front.run_program(self._spec, tmpl, names, bucketed, [state, *jleaves], stateful=True)
+        self.__dict__["_state"] = state
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Accumulate a batch: the core ``update``'s arguments minus the state.
@@ -197,6 +299,7 @@ class Metric(torch.nn.Module):
     def compute(self) -> Any:
         """The metric over everything accumulated since the last reset, as tensors."""
         with self._lock:
+            self._flush()
             state = self._state
         return _front.tree_out(self._compute(state), self._like)
 
@@ -217,6 +320,7 @@ class Metric(torch.nn.Module):
         """Accumulate the batch and return the metric of this batch alone."""
         batch, _ = self._batch(self.metric.init(), args, kwargs)  # the result read below waits for it
         with self._lock:
+            self._flush()
             self._state = self._merge(self._state, batch)
             self._updates += 1
         return _front.tree_out(self._compute(batch), self._like)
@@ -226,6 +330,7 @@ class Metric(torch.nn.Module):
         """Add another wrapper's (or a raw) state into this one."""
         state = other.state if isinstance(other, Metric) else other
         with self._lock:
+            self._flush()
             self._state = self._merge(self._state, state)
 
     def sync(self, group: Any = None) -> None:
@@ -240,6 +345,7 @@ class Metric(torch.nn.Module):
             dist.all_reduce(t, op=dist.ReduceOp.SUM, group=group)
             return to_jax(t)
         with self._lock:
+            self._flush()
             self._state = jax.tree_util.tree_map(reduce_leaf, self._state)
 
     @property

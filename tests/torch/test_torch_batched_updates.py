@@ -1,0 +1,149 @@
+"""Batched updates of the stateful wrapper: a run of same-shaped CPU batches goes in one program.
+
+``maskjax.torch._stateful``: after ``BATCH_AFTER`` updates in a row with the same options,
+shapes and dtypes, batches wait (as private host copies) and ``BATCH_SLOTS`` of them are
+applied in one program, in order. The state must be the one batch-by-batch updates give,
+every read of it must see every batch, and nothing a caller does after ``update()`` may
+reach a waiting batch.
+"""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+torchmetrics = pytest.importorskip("torchmetrics")
+
+import jax  # noqa: E402
+import sklearn.metrics  # noqa: E402
+
+import maskjax.torch as mt  # noqa: E402
+from maskjax.torch import _stateful  # noqa: E402
+from tests.torch._counting import count_compiles  # noqa: E402
+
+C = 5
+
+
+def _batches(n, b=32, seed=0, weights=False):
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for _ in range(n):
+        kw = {"sample_weight": torch.rand(b, generator=g)} if weights else {}
+        out.append(((torch.randn(b, C, generator=g), torch.randint(0, C, (b,), generator=g)), kw))
+    return out
+
+
+def _one_at_a_time(monkeypatch):
+    monkeypatch.setattr(_stateful, "BATCH_AFTER", 10**9)
+
+
+CASES = {
+    "f1_macro": (lambda: mt.metrics.F1Score(task="multiclass", num_classes=C, average="macro"), False),
+    "accuracy_weighted": (lambda: mt.metrics.Accuracy(task="multiclass", num_classes=C), True),
+    "confusion_matrix_weighted": (lambda: mt.metrics.ConfusionMatrix(task="multiclass", num_classes=C), True),
+    "mean": (lambda: mt.metrics.Mean(), None),
+}
+
+
+def _feed(m, batches, kind):
+    for (preds, target), kw in batches:
+        if kind is None:  # Mean: values only
+            m.update(preds, **kw)
+        else:
+            m.update(preds, target, **kw)
+
+
+@pytest.mark.parametrize("n", [7, 9, 24, 45], ids=lambda n: f"{n}_updates")
+@pytest.mark.parametrize("case", list(CASES))
+def test_batched_state_is_the_batch_by_batch_state(case, n, monkeypatch):
+    make, weights = CASES[case]
+    batches = _batches(n, weights=bool(weights))
+    batched = make()
+    _feed(batched, batches, weights)
+    got = batched.state
+    with monkeypatch.context() as mp:
+        _one_at_a_time(mp)
+        serial = make()
+        _feed(serial, batches, weights)
+        want = serial.state
+    assert batched.update_count == serial.update_count == n
+    # the same updates in the same order: the same counts; float sums to rounding (XLA may sum a
+    # batch in another order inside the loop: seen 2 ulp on a 45-batch Mean of 7200 values)
+    for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+        a, b = np.asarray(a), np.asarray(b)
+        if np.issubdtype(a.dtype, np.floating):
+            np.testing.assert_allclose(a.sum(), b.sum(), rtol=1e-6, atol=1e-6)  # (sum, compensation)
+        else:
+            np.testing.assert_array_equal(a, b)
+    torch.testing.assert_close(batched.compute(), serial.compute(), rtol=1e-6, atol=1e-7)
+
+
+def test_batched_f1_equals_torchmetrics_at_every_read():
+    """Reads in the middle of a run (pending batches) and at its end, against torchmetrics."""
+    ours = mt.metrics.F1Score(task="multiclass", num_classes=C, average="macro")
+    ref = torchmetrics.classification.MulticlassF1Score(num_classes=C, average="macro")
+    for i, ((preds, target), _) in enumerate(_batches(60, seed=1)):
+        ours.update(preds, target)
+        ref.update(preds, target)
+        if i in (8, 11, 23, 40, 59):  # 1, 4, 0 (a full flush at 24), 1 and 12 batches pending
+            torch.testing.assert_close(ours.compute(), ref.compute(), rtol=1e-6, atol=1e-6)
+
+
+def test_shape_changes_and_forward_apply_pending_batches_in_order():
+    """Batch sizes that change mid-run, and forward(), against sklearn's confusion matrix."""
+    m = mt.metrics.ConfusionMatrix(task="multiclass", num_classes=C)
+    seen_p, seen_t = [], []
+    sizes = [16] * 20 + [24] * 11 + [16] * 3 + [8] * 30
+    g = torch.Generator().manual_seed(2)
+    for i, b in enumerate(sizes):
+        preds, target = torch.randn(b, C, generator=g), torch.randint(0, C, (b,), generator=g)
+        seen_p.append(preds.argmax(1))
+        seen_t.append(target)
+        if i == 50:
+            batch_value = m(preds, target)  # forward: this batch alone, and accumulated
+            want_batch = sklearn.metrics.confusion_matrix(target, preds.argmax(1), labels=range(C))
+            np.testing.assert_array_equal(batch_value.numpy(), want_batch)
+        else:
+            m.update(preds, target)
+    want = sklearn.metrics.confusion_matrix(torch.cat(seen_t), torch.cat(seen_p), labels=range(C))
+    np.testing.assert_array_equal(m.compute().numpy(), want)
+    assert m.update_count == len(sizes)
+
+
+def test_reset_and_state_assignment_drop_pending_batches():
+    m = mt.metrics.Accuracy(task="multiclass", num_classes=C)
+    batches = _batches(12, seed=3)
+    _feed(m, batches, False)  # 8 applied, 4 pending
+    m.reset()
+    assert m.update_count == 0
+    (preds, target), _ = batches[0]
+    m.update(preds, target)
+    want = (preds.argmax(1) == target).double().mean().item()
+    assert m.compute().item() == pytest.approx(want, abs=1e-7)
+    fresh = mt.metrics.Accuracy(task="multiclass", num_classes=C)
+    _feed(fresh, batches, False)
+    fresh.state = m.state  # the 4 pending batches of `fresh` are dropped with its old state
+    assert fresh.compute().item() == pytest.approx(want, abs=1e-7)
+
+
+def test_in_place_writes_after_update_do_not_reach_pending_batches():
+    m = mt.metrics.Accuracy(task="multiclass", num_classes=C)
+    hits = total = 0
+    for (preds, target), _ in _batches(30, seed=4):
+        hits += int((preds.argmax(1) == target).sum())
+        total += target.numel()
+        m.update(preds, target)
+        preds.mul_(-1.0)  # written after update() returned, maybe while the batch waits
+        target.fill_(0)
+    assert m.compute().item() == pytest.approx(hits / total, abs=1e-7)
+
+
+def test_a_long_run_compiles_one_batched_program_and_never_retraces():
+    m = mt.metrics.F1Score(task="multiclass", num_classes=C, average="macro")
+    batches = _batches(100, seed=5)
+    with count_compiles() as first:
+        _feed(m, batches[:40], False)
+    with count_compiles() as later:
+        _feed(m, batches[40:], False)
+        m.compute()
+    assert first.n <= 2 + 1  # the update, the batched update (+ nothing else)
+    assert later.n <= 1  # only compute's program, once
