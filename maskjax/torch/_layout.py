@@ -4,8 +4,8 @@
 * :func:`class_last` — inside a program, the class axis of ``[N, C, d...]``
   scores moved last, where the core expects it (a transpose, not maths);
 * :func:`bucket_plan` — which leaves to pad to which bucket shape (cached per
-  options and shapes); :func:`pad_host` pads a CPU leaf while converting it (one
-  NumPy copy, outside autograd), :func:`unpad` slices a gradient back.
+  options and shapes); the front pads a CPU leaf while converting it (one
+  copy, outside autograd), :func:`unpad` slices a gradient back.
 """
 
 from __future__ import annotations
@@ -251,13 +251,18 @@ def _geometry(spec: Spec, leaves: list, tmpl: tuple, names: tuple, policy: str):
 
 _GEOMETRY: dict = {}
 _SIZES: dict = {}
+# A shape that needs no padding, called EXACT_AFTER times in a row (a fixed-shape loop), runs the
+# unbucketed program: one more program, and no real-size input or mask (W9 [64, 10] cross entropy:
+# ~30 µs a step less, bench/RESULTS.md, "torch front, session 6"). Dynamic shapes rarely repeat.
+EXACT_AFTER = 4
+_RUNS: dict = {}  # spec -> [geometry key of its last bucket-shaped call, calls in a row]
 
 
 def bucket_plan(spec: Spec, leaves: list, tmpl: tuple, names: tuple, policy: str):
     """``(pads, sizes, real element shape)``, or ``None`` when this call is not bucketed.
 
     ``pads`` maps a leaf index to its padded shape; the padding itself happens while the leaf is
-    converted (:func:`maskjax.torch._front.to_jax_fast`: one NumPy copy on CPU), outside
+    converted (:func:`maskjax.torch._front.to_jax_fast`: one copy on CPU), outside
     autograd, and gradients are sliced back to each input's shape. The geometry is cached per
     (options, shapes); ``sizes`` (the real lengths, a program input) is a cached device array,
     so an unchanged shape costs no new input buffer.
@@ -275,6 +280,16 @@ def bucket_plan(spec: Spec, leaves: list, tmpl: tuple, names: tuple, policy: str
     if geo is None:
         return None
     pads, real = geo
+    if not pads:  # already bucket-shaped: after a run of such calls, the exact program (same result)
+        run = _RUNS.get(spec)
+        if run is not None and run[0] == key:
+            run[1] += 1
+            if run[1] >= EXACT_AFTER:
+                return None
+        else:
+            _RUNS[spec] = [key, 1]
+    elif spec in _RUNS:
+        del _RUNS[spec]  # a padded call ends the run
     device = leaves[next(iter(pads))].device if pads else next(
         x.device for x in leaves if isinstance(x, torch.Tensor))
     skey = (real, device)
@@ -290,23 +305,6 @@ def bucket_plan(spec: Spec, leaves: list, tmpl: tuple, names: tuple, policy: str
             _SIZES.clear()
         _SIZES[skey] = sizes
     return pads, sizes, real
-
-
-def pad_host(a: np.ndarray, shape: tuple, dtype: Any) -> np.ndarray:
-    """``a`` zero-padded at the end of its axes to ``shape``, as ``dtype``: one copy.
-
-    The copy also makes a strided view contiguous and narrows the dtype (the caller checks the
-    range first), so padding costs no extra pass on CPU.
-
-    Example:
-      >>> import numpy as np
-      >>> from maskjax.torch._layout import pad_host
-      >>> pad_host(np.arange(6, dtype=np.int64).reshape(2, 3)[:, ::2], (2, 3), np.int32).tolist()
-      [[0, 2, 0], [3, 5, 0]]
-    """
-    out = np.zeros(shape, dtype)
-    out[tuple(slice(0, n) for n in a.shape)] = a
-    return out
 
 
 def unpad(t: torch.Tensor, shape: tuple) -> torch.Tensor:

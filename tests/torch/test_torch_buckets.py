@@ -154,3 +154,36 @@ def test_w8_dynamic_loop_compiles_at_most_24_programs():
         for t in (9, 10, 11):
             mt.losses.cross_entropy(torch.randn(B, C20, t, requires_grad=True), torch.randint(0, C20, (B, t))).backward()
     assert unbucketed.n == 3  # one program per new length without buckets: the counter counts
+
+
+def test_a_fixed_bucket_shaped_loop_switches_to_the_exact_program():
+    """[96, 7] needs no padding: after EXACT_AFTER calls in a row, the unbucketed program (same values).
+
+    Options no other test uses (label_smoothing=0.05, C=7), so the programs counted are this test's.
+    """
+    from maskjax.torch import _layout
+
+    g = torch.Generator().manual_seed(7)
+    calls = [(torch.randn(96, 7, generator=g), torch.randint(0, 7, (96,), generator=g)) for _ in range(12)]
+    with count_compiles() as compiles:
+        for logits, labels in calls:
+            x = logits.clone().requires_grad_()
+            loss = mt.losses.cross_entropy(x, labels, label_smoothing=0.05)
+            loss.backward()
+            ref = logits.clone().requires_grad_()
+            want = torch.nn.functional.cross_entropy(ref, labels, label_smoothing=0.05)  # the oracle
+            torch.testing.assert_close(loss, want, rtol=1e-6, atol=1e-6)
+            want.backward()
+            torch.testing.assert_close(x.grad, ref.grad, rtol=1e-5, atol=1e-7)
+    assert compiles.n == 2, compiles.n  # bucketed first, exact from the EXACT_AFTER-th call on
+    assert _layout._RUNS[mt.losses.cross_entropy.__globals__["_CROSS_ENTROPY"]][1] >= _layout.EXACT_AFTER
+
+
+def test_a_padded_call_ends_a_run_of_bucket_shaped_calls():
+    """Dynamic lengths that sometimes hit a bucket size exactly do not switch programs."""
+    from maskjax.torch import _layout
+
+    spec = mt.losses.cross_entropy.__globals__["_CROSS_ENTROPY"]
+    for t in [64, 60, 64, 50, 64, 61, 64, 55, 64]:  # 64 is a bucket size; the others pad to 64
+        mt.losses.cross_entropy(torch.randn(16, 20, t), torch.randint(0, 20, (16, t)))
+        assert _layout._RUNS.get(spec, [None, 0])[1] <= 1

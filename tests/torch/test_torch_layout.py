@@ -85,6 +85,18 @@ def test_int64_labels_outside_int32_raise_never_wrap():
         mt.losses.cross_entropy(logits, labels)
     with pytest.raises(ValueError, match="outside the int32 range"):
         mt.metrics.accuracy(logits, labels, task="multiclass", num_classes=C)
+    # padded to a bucket (one narrowing copy) and strided: the same check
+    big = torch.randint(0, C, (50, 16)).t()  # [16, 50], not contiguous
+    big[3, 7] = -(2**31) - 5  # would wrap to 2**31 - 5
+    with pytest.raises(ValueError, match="outside the int32 range"):
+        mt.losses.cross_entropy(torch.randn(16, C, 50), big)
+    m = mt.metrics.Accuracy(task="multiclass", num_classes=C)
+    with pytest.raises(ValueError, match="outside the int32 range"):
+        m.update(torch.randn(16, C, 50), big)
+    assert m.update_count == 0
+    big[3, 7] = 1  # in range again: the same strided tensor narrows to the same values (torch: the oracle)
+    scores = torch.randn(16, C, 50)
+    torch.testing.assert_close(mt.losses.cross_entropy(scores, big), torch.nn.functional.cross_entropy(scores, big))
 
 
 def test_help_shows_torch_defaults():
