@@ -29,6 +29,7 @@ to the last position, where the core expects it, inside the program.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import jax
@@ -40,7 +41,7 @@ from maskjax import _buckets, _interop
 from maskjax.torch._convert import from_jax, to_jax
 from maskjax.torch._layout import Spec, _Slot, _element_shape, _pad, bucket_plan, class_last, split, unpad
 
-__all__ = ["Spec", "split", "bucket_plan", "class_last", "convert_inputs", "private_inputs", "make_spec", "loss",
+__all__ = ["Spec", "split", "bucket_plan", "class_last", "convert_inputs", "private_inputs", "host_array", "is_host_copy", "make_spec", "loss",
            "metric", "call_loss", "call_metric", "loss_vjp", "program", "run_program"]
 
 # CPU tensors of these dtypes enter as NumPy views (jit's C++ fast path); int64 after a range check.
@@ -55,12 +56,43 @@ SMALL_OUT = 1 << 14  # elements: smaller CPU results are copied out (cheaper tha
 # ------------------------------------------------------------------------------ conversion
 
 
+_ALIGN = 64  # bytes: XLA's CPU client reads such host arrays in place
+_XLA_SMALL = 100 * 1024  # bytes: XLA copies a smaller misaligned host array at once, a larger one on a worker
+
+
+def host_array(shape: tuple, dtype: Any, zero: bool = False) -> np.ndarray:
+    """A NumPy array for a copy made by the front; 64-byte aligned from 100 KiB on.
+
+    XLA's CPU client reads a 64-byte aligned host array in place; a misaligned one from 100 KiB
+    on it copies on a worker thread first, and the program then runs there too. W8's padded
+    ``[16, 20, 128]`` logits (NumPy allocates large arrays 16 bytes past a page): a value and
+    gradient took 190-205 µs misaligned, 70-75 µs aligned (bench/RESULTS.md, "torch front,
+    session 6"). Smaller arrays are plain NumPy arrays (aligning costs ~5 µs, a copy of them ~1).
+    """
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes < _XLA_SMALL:
+        return (np.zeros if zero else np.empty)(shape, dtype)
+    buf = (np.zeros if zero else np.empty)(nbytes + _ALIGN, np.uint8)
+    off = -buf.ctypes.data % _ALIGN
+    return buf[off:off + nbytes].view(dtype).reshape(shape)
+
+
+def is_host_copy(a: Any) -> bool:
+    """Whether ``a``, returned by :func:`to_jax_fast`, is a :func:`host_array` (its memory is its own).
+
+    :func:`to_jax_fast` returns JAX arrays, views of the caller's tensors (whose ``base`` is the
+    tensor) and host arrays (which own their memory, or whose ``base`` is the aligned NumPy buffer).
+    """
+    return isinstance(a, np.ndarray) and (a.flags.owndata or type(a.base) is np.ndarray)
+
+
 def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
     """One leaf on its way in: a NumPy view for common CPU tensors, else :func:`to_jax`.
 
     ``pad``: the bucket shape to zero-pad a tensor to (CPU: in the one copy that also makes it
     contiguous and narrows int64/float64; elsewhere ``F.pad``), outside autograd. Any copy made
-    here is a NumPy array that owns its data (:func:`private_inputs` relies on it).
+    here is a :func:`host_array` (:func:`private_inputs` relies on it).
     """
     if isinstance(t, torch.Tensor):
         if t.device.type == "cpu" and t.dtype in _NUMPY_IN and t.layout == torch.strided:
@@ -70,15 +102,16 @@ def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
             narrow = _NARROW.get(dt) if not _interop.x64_enabled() else None
             if narrow is None:
                 a = t.numpy()
-                if pad is not None:  # NumPy's strided copy: faster than torch's ([16, 20, 100] moved axis: 14 vs 25 µs)
-                    out = np.zeros(pad, a.dtype)
-                    out[tuple(slice(0, n) for n in a.shape)] = a
-                    return out
-                return a if a.flags.c_contiguous else np.ascontiguousarray(a)  # NumPy's copy: faster than torch's
+                if a.flags.c_contiguous and pad is None:
+                    return a
+                # NumPy's strided copy: faster than torch's ([16, 20, 100] moved axis: 14 vs 25 µs)
+                out = host_array(pad or a.shape, a.dtype, zero=pad is not None)
+                out[tuple(slice(0, n) for n in a.shape)] = a
+                return out
             # One copy that pads, makes contiguous and narrows, by torch into a NumPy-owned array:
             # inside a torch loop torch's copy is the warm path (W9 int64 labels: 24 µs a step vs 40
             # with NumPy's min/max/astype, bench/RESULTS.md, "torch front, session 6").
-            out = (np.empty if pad is None else np.zeros)(pad or tuple(t.shape), narrow)
+            out = host_array(pad or tuple(t.shape), narrow, zero=pad is not None)
             view = torch.from_numpy(out)
             if pad is not None and tuple(pad) != tuple(t.shape):
                 view = view[tuple(slice(0, n) for n in t.shape)]
@@ -96,7 +129,7 @@ def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
     return _interop.to_jax(t, name=name)
 
 
-_COPY_PRIVATE = 100 * 1024  # bytes: smaller caller arrays are copied rather than waited for
+_COPY_PRIVATE = _XLA_SMALL  # bytes: smaller caller arrays are copied rather than waited for
 
 
 def private_inputs(leaves: list, jleaves: list) -> tuple[list, bool]:
@@ -112,10 +145,11 @@ def private_inputs(leaves: list, jleaves: list) -> tuple[list, bool]:
     off = len(jleaves) - len(leaves)
     for i, x in enumerate(leaves):
         j = out[off + i]
-        if isinstance(x, jax.Array) or (isinstance(j, np.ndarray) and j.flags.owndata):
+        if isinstance(x, jax.Array) or is_host_copy(j):
             continue
         if isinstance(j, np.ndarray) and j.nbytes < _COPY_PRIVATE:
-            out[off + i] = j.copy()
+            c = out[off + i] = host_array(j.shape, j.dtype)
+            c[...] = j
         else:
             private = False
     return out, private

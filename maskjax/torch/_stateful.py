@@ -269,7 +269,7 @@ class Metric(torch.nn.Module):
             stacked = []
             for j in range(off, len(pending[0])):
                 first = pending[0][j]
-                buf = np.empty((BATCH_SLOTS, *first.shape), first.dtype)  # rows from n on are never read
+                buf = _front.host_array((BATCH_SLOTS, *first.shape), first.dtype)  # rows from n on: never read
                 np.stack([p[j] for p in pending], out=buf[:len(pending)])
                 stacked.append(buf)
             prog = _front.program(self._spec, tmpl, names, bucketed, "batched", stateful=True)

@@ -138,12 +138,29 @@ def test_private_inputs_copies_small_caller_arrays_and_flags_large_ones():
     labels = torch.randint(0, 10, (64,))
     leaves = [small, labels, large, jnp.ones(3)]
     converted = [_front.to_jax_fast(x, "x") for x in leaves]
-    assert not converted[0].flags.owndata and converted[1].flags.owndata  # a view; a narrowed copy
+    assert not _front.is_host_copy(converted[0]) and _front.is_host_copy(converted[1])  # a view; a narrowed copy
+    assert np.shares_memory(converted[0], small.numpy())
     sizes = jnp.zeros(2, jnp.int32)  # the program's leading inputs are never the caller's
     out, private = _front.private_inputs(leaves, [sizes, *converted])
     assert out[0] is sizes and not private  # the 160 KiB view is still read in place: wait
-    assert out[1].flags.owndata and np.shares_memory(out[1], small.numpy()) is False
+    assert _front.is_host_copy(out[1]) and np.shares_memory(out[1], small.numpy()) is False
     np.testing.assert_array_equal(out[1], small.numpy())
     assert out[2] is converted[1] and out[3] is converted[2] and out[4] is converted[3]
     _, private = _front.private_inputs(leaves[:2], [sizes, *converted[:2]])
     assert private  # small view copied, label copy owned: nothing to wait for
+
+
+@pytest.mark.parametrize("shape, pad", [((16, 20, 100), (16, 20, 128)), ((16, 20, 130), (16, 20, 192)),
+                                        ((4096, 10), None)], ids=["padded_to_128", "padded_to_192", "strided"])
+def test_large_host_copies_are_64_byte_aligned_and_their_own(shape, pad):
+    """From 100 KiB on XLA reads a 64-byte aligned host array in place (a misaligned one: copied on a
+    worker thread, W8 ~2.5x slower); the copy equals the tensor, zero-padded, and shares no memory."""
+    from maskjax.torch import _front
+
+    t = torch.randn(*reversed(shape)).permute(*reversed(range(len(shape))))  # not contiguous: a copy
+    out = _front.to_jax_fast(t, "preds", pad)
+    assert out.nbytes >= 100 * 1024 and out.ctypes.data % 64 == 0
+    assert _front.is_host_copy(out) and not np.shares_memory(out, t.numpy())
+    want = np.zeros(pad or shape, np.float32)
+    want[tuple(slice(0, n) for n in shape)] = t.numpy()
+    np.testing.assert_array_equal(out, want)
