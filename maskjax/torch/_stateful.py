@@ -98,6 +98,70 @@ def _batch_key(spec: _front.Spec, tmpl: tuple, names: tuple, bucketed: bool, jle
     return key
 
 
+class _Run:
+    """Batches of one key waiting to go in one program: ``BATCH_SLOTS`` preallocated host slots.
+
+    ``sig``: for a call ``update(preds, targets)`` with no keyword, the tensors' shapes and dtypes
+    (and JAX's x64 mode) that let :meth:`take` copy them straight into the slots (torch's copy
+    narrows int64 as the front does; :func:`_fast_signature`); ``None``: only :meth:`add`.
+    """
+
+    __slots__ = ("key", "shared", "slots", "views", "sig", "n")
+
+    def __init__(self, key: tuple, jleaves: list, sig: tuple | None):
+        off = 1 if key[2] else 0
+        self.key, self.shared, self.sig, self.n = key, list(jleaves[:off]), sig, 0
+        self.slots = [_front.host_array((BATCH_SLOTS, *a.shape), a.dtype) for a in jleaves[off:]]
+        self.views = [torch.from_numpy(b) for b in self.slots] if sig is not None else None
+
+    def fresh(self) -> "_Run":
+        run = _Run.__new__(_Run)
+        run.key, run.shared, run.sig, run.n = self.key, self.shared, self.sig, 0
+        run.slots = [_front.host_array(b.shape, b.dtype) for b in self.slots]
+        run.views = [torch.from_numpy(b) for b in run.slots] if self.sig is not None else None
+        return run
+
+    def add(self, jleaves: list) -> None:
+        """Copy a converted batch into the next slot."""
+        for b, a in zip(self.slots, jleaves[len(self.shared):]):
+            b[self.n] = a
+        self.n += 1
+
+    def take(self, preds: Any, targets: Any) -> bool:
+        """Copy ``update(preds, targets)`` into the next slot, if it has the run's signature."""
+        if (preds.__class__ is not torch.Tensor or targets.__class__ is not torch.Tensor or not preds.is_cpu
+                or not targets.is_cpu or preds.layout is not torch.strided or targets.layout is not torch.strided
+                or (preds.shape, preds.dtype, targets.shape, targets.dtype, _interop.x64_enabled()) != self.sig):
+            return False
+        i = self.n
+        self.views[0][i].copy_(preds.detach() if preds.requires_grad else preds)
+        slot = self.views[1][i]
+        slot.copy_(targets)
+        if targets.dtype is torch.int64 and slot.dtype is torch.int32 and not torch.equal(slot, targets):
+            _front.to_jax_fast(targets, "targets")  # raises the front's message (values beyond int32)
+            raise ValueError("`targets`: int64 values do not fit int32.")  # pragma: no cover
+        self.n = i + 1
+        return True
+
+
+def _fast_signature(args: tuple, kwargs: dict, jleaves: list, plan: Any) -> tuple | None:
+    """The signature :meth:`_Run.take` checks, or ``None`` when a call must go the general way.
+
+    Only ``update(preds, targets)`` (no keyword) with CPU tensors that were converted without
+    padding into the run's two slots.
+    """
+    if len(args) != 2 or kwargs or (plan is not None and plan[0]):
+        return None
+    p, t = args
+    if not all(isinstance(x, torch.Tensor) and x.is_cpu and x.layout is torch.strided for x in (p, t)):
+        return None
+    off = 1 if plan is not None else 0
+    if len(jleaves) != off + 2 or tuple(jleaves[off].shape) != tuple(p.shape) \
+            or tuple(jleaves[off + 1].shape) != tuple(t.shape):
+        return None
+    return (p.shape, p.dtype, t.shape, t.dtype, _interop.x64_enabled())
+
+
 @functools.lru_cache(maxsize=256)
 def _jitted(fn):
     return jax.jit(fn)
@@ -169,8 +233,7 @@ class Metric(torch.nn.Module):
         self._like: torch.Tensor | None = None
         self._updates = 0
         self._state = metric.init()
-        self._pending: list = []  # batches waiting to be applied together (see BATCH_AFTER)
-        self._pending_key: tuple | None = None
+        self._run: _Run | None = None  # batches waiting to be applied together (see BATCH_AFTER)
         self._streak: list = [None, 0]  # [key of the last update, updates in a row with it]
         self._handle = 0
         if _front.HAVE_OPS:
@@ -193,8 +256,7 @@ class Metric(torch.nn.Module):
             self._state = value
 
     def _drop_pending(self) -> None:
-        self.__dict__["_pending"] = []
-        self.__dict__["_pending_key"] = None
+        self.__dict__["_run"] = None
         self._streak[:] = [None, 0]
 
     # -- the torchmetrics surface -------------------------------------------------------
@@ -229,6 +291,12 @@ class Metric(torch.nn.Module):
     def _accumulate(self, args: tuple, kwargs: dict) -> None:
         _front.check_weights(kwargs)
         with self._lock:
+            run = self._run
+            if run is not None and run.sig is not None and not kwargs and len(args) == 2 and run.take(*args):
+                self.__dict__["_updates"] = self._updates + 1  # the fast path: two torch copies
+                if run.n == BATCH_SLOTS:
+                    self._flush(keep_run=True)
+                return
             tmpl, names, bucketed, jleaves, private, plan = self._prepare(args, kwargs)
             key = _batch_key(self._spec, tmpl, names, bucketed, jleaves, private, plan, self._like)
             streak = self._streak
@@ -237,12 +305,12 @@ class Metric(torch.nn.Module):
             else:
                 streak[:] = [key, 1]
             if key is not None and streak[1] > BATCH_AFTER:
-                if self._pending_key != key:
+                if run is None or run.key != key:
                     self._flush()
-                    self.__dict__["_pending_key"] = key
-                self._pending.append(jleaves)  # private copies (_batch_key): safe to keep
-                if len(self._pending) == BATCH_SLOTS:
-                    self._flush()
+                    run = self.__dict__["_run"] = _Run(key, jleaves, _fast_signature(args, kwargs, jleaves, plan))
+                run.add(jleaves)
+                if run.n == BATCH_SLOTS:
+                    self._flush(keep_run=True)
             else:
                 self._flush()
                 new = _front.run_program(self._spec, tmpl, names, bucketed, [self._state, *jleaves],
@@ -256,31 +324,30 @@ class Metric(torch.nn.Module):
                 self.__dict__["_state"] = new
             self.__dict__["_updates"] = self._updates + 1
 
-    def _flush(self) -> None:
-        """Apply the pending batches (all of one key) to the state, in order, in one program."""
-        pending, key = self._pending, self._pending_key
-        if not pending:
+    def _flush(self, keep_run: bool = False) -> None:
+        """Apply the pending batches (all of one key) to the state, in order, in one program.
+
+        ``keep_run``: a full run continues in fresh slots (the program may still read these).
+        """
+        run = self._run
+        if run is None:
             return
-        self.__dict__["_pending"] = []
-        self.__dict__["_pending_key"] = None
-        tmpl, names, bucketed = key[0], key[1], key[2]
-        off = 1 if bucketed else 0
-        if len(pending) > 1 and key not in _NO_BATCH:
-            stacked = []
-            for j in range(off, len(pending[0])):
-                first = pending[0][j]
-                buf = _front.host_array((BATCH_SLOTS, *first.shape), first.dtype)  # rows from n on: never read
-                np.stack([p[j] for p in pending], out=buf[:len(pending)])
-                stacked.append(buf)
+        self.__dict__["_run"] = run.fresh() if keep_run else None
+        n = run.n
+        if not n:
+            return
+        tmpl, names, bucketed = run.key[0], run.key[1], run.key[2]
+        if n > 1 and run.key not in _NO_BATCH:
             prog = _front.program(self._spec, tmpl, names, bucketed, "batched", stateful=True)
             try:
-                self.__dict__["_state"] = prog(self._state, np.int32(len(pending)), *pending[0][:off], *stacked)
+                self.__dict__["_state"] = prog(self._state, np.int32(n), *run.shared, *run.slots)
                 return
             except (TypeError, *_interop._TRACING_ERRORS):  # e.g. an update whose state changes dtype
-                _NO_BATCH.add(key)
+                _NO_BATCH.add(run.key)
         state = self._state
-        for jleaves in pending:
-            state = _front.run_program(self._spec, tmpl, names, bucketed, [state, *jleaves], stateful=True)
+        for i in range(n):
+            state = _front.run_program(self._spec, tmpl, names, bucketed,
+                                       [state, *run.shared, *[b[i] for b in run.slots]], stateful=True)
         self.__dict__["_state"] = state
 
     def update(self, *args: Any, **kwargs: Any) -> None:

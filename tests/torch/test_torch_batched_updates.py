@@ -147,3 +147,47 @@ def test_a_long_run_compiles_one_batched_program_and_never_retraces():
         m.compute()
     assert first.n <= 2 + 1  # the update, the batched update (+ nothing else)
     assert later.n <= 1  # only compute's program, once
+
+
+def test_fast_path_checks_each_batch_and_leaves_it_out_on_error():
+    """update(preds, targets) in a run goes straight into the run's slots: the int64 range check
+    still raises in that update, and the batch is not counted."""
+    m = mt.metrics.Accuracy(task="multiclass", num_classes=C)
+    batches = _batches(22, seed=6)
+    _feed(m, batches[:20], False)  # one by one (at most 12: 4 bucketed, 8 exact), then the run
+    assert m._run is not None and m._run.sig is not None
+    n = m._run.n
+    (preds, target), _ = batches[20]
+    bad = target.clone()
+    bad[5] = 2**33 + 1  # would wrap to class 1
+    with pytest.raises(ValueError, match="outside the int32 range"):
+        m.update(preds, bad)
+    assert m.update_count == 20 and m._run.n == n
+    _feed(m, batches[21:], False)
+    hits = sum(int((p.argmax(1) == t).sum()) for (p, t), _ in batches[:20] + batches[21:])
+    assert m.compute().item() == pytest.approx(hits / (21 * 32), abs=1e-7)
+
+
+@pytest.mark.parametrize("change", ["int32_targets", "float64_preds", "other_batch_size", "keyword"])
+def test_a_call_unlike_the_run_goes_the_general_way_in_order(change):
+    """Calls that differ from the run (dtype, shape, a keyword) flush it and are applied in order."""
+    ours = mt.metrics.ConfusionMatrix(task="multiclass", num_classes=C)
+    seen_p, seen_t = [], []
+    for i, ((preds, target), _) in enumerate(_batches(40, seed=7)):
+        kw = {}
+        if i in (12, 13, 31):  # inside a run (the fast path once one exists), twice in a row, later
+            if change == "int32_targets":
+                target = target.int()
+            elif change == "float64_preds":
+                preds = preds.double()
+            elif change == "other_batch_size":
+                preds, target = preds[:20], target[:20]
+            else:
+                kw = {"sample_weight": torch.ones(target.shape[0])}
+        ours.update(preds, target, **kw)
+        if i == 11:
+            assert ours._run is not None and ours._run.sig is not None and ours._run.n >= 1  # a run, fast
+        seen_p.append(preds.argmax(1))
+        seen_t.append(target.long())
+    want = sklearn.metrics.confusion_matrix(torch.cat(seen_t), torch.cat(seen_p), labels=range(C))
+    np.testing.assert_array_equal(ours.compute().numpy(), want)
