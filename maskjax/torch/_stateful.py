@@ -241,6 +241,24 @@ class Metric(torch.nn.Module):
             self._handle = _ops.register_handle(self)
         self.register_buffer("_token", torch.zeros((), dtype=torch.int64), persistent=False)
 
+    def __getstate__(self) -> dict:
+        """For ``copy.deepcopy`` / ``pickle`` (Lightning clones metrics): pending batches applied
+        first, so the copy holds the whole state; no lock or run travels (each copy has its own)."""
+        with self._lock:
+            self._flush()
+            state = self.__dict__.copy()
+        state["_lock"] = None
+        state["_run"] = None
+        state["_streak"] = [None, 0]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.__dict__["_lock"] = threading.RLock()
+        if _front.HAVE_OPS:
+            from maskjax.torch import _ops
+            self.__dict__["_handle"] = _ops.register_handle(self)
+
     # -- state -------------------------------------------------------------------------------
     @property
     def state(self) -> Any:

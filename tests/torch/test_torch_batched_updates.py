@@ -191,3 +191,27 @@ def test_a_call_unlike_the_run_goes_the_general_way_in_order(change):
         seen_t.append(target.long())
     want = sklearn.metrics.confusion_matrix(torch.cat(seen_t), torch.cat(seen_p), labels=range(C))
     np.testing.assert_array_equal(ours.compute().numpy(), want)
+
+
+def test_deepcopy_mid_run_copies_the_whole_state_and_both_go_on_alone():
+    """Lightning clones metrics with copy.deepcopy: pending batches are applied first, and the copy
+    gets its own lock, slots and torch.compile handle (torchmetrics: the oracle)."""
+    import copy
+
+    ours = mt.metrics.F1Score(task="multiclass", num_classes=C, average="macro")
+    ref = torchmetrics.classification.MulticlassF1Score(num_classes=C, average="macro")
+    batches = _batches(50, seed=8)
+    for (preds, target), _ in batches[:30]:
+        ours.update(preds, target)
+        ref.update(preds, target)
+    twin, ref_twin = copy.deepcopy(ours), copy.deepcopy(ref)
+    assert twin._lock is not ours._lock and twin._handle != ours._handle
+    for (preds, target), _ in batches[30:40]:
+        ours.update(preds, target)
+        ref.update(preds, target)
+    for (preds, target), _ in batches[40:]:
+        twin.update(preds, target)
+        ref_twin.update(preds, target)
+    torch.testing.assert_close(ours.compute(), ref.compute(), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(twin.compute(), ref_twin.compute(), rtol=1e-6, atol=1e-6)
+    assert ours.update_count == twin.update_count == 40
