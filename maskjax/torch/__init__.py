@@ -15,7 +15,12 @@ wrapped); ``cross_entropy`` ignores **-100** as torch does.
   (powers of two and 1.5×) with the padding masked, so a dynamic-padding loop
   compiles a handful of programs; results are unchanged.
   ``mt.set_buckets(None)`` (or ``"pow2"``), ``with mt.buckets(None): ...``, or
-  the environment variable ``MASKJAX_BUCKETS=off`` switch them.
+  the environment variable ``MASKJAX_BUCKETS=off`` switch them. A bucket-shaped
+  shape called 4 times in a row gets its own exact program.
+* **Batched updates** (CPU): after 8 same-shaped updates in a row, a stateful
+  metric copies each small batch into host slots and applies 16 at a time in
+  one program (same updates, same order); any read of the state applies what
+  is pending (``maskjax.torch._stateful.BATCH_AFTER``).
 * **torch.compile**: losses, one-tensor metrics and metric updates run as
   opaque ``torch.library`` custom ops (``maskjax::call``,
   ``maskjax::metric_update_``) with fake implementations and autograd

@@ -62,11 +62,11 @@ def _new_spec(metric: Any) -> _front.Spec:
 # Batched updates (CPU). Switching between torch's and JAX's runtimes costs a CPU loop more than a
 # small update itself (W9, [64, 10] F1: ~180 µs a step with one update program a step, bench/RESULTS.md,
 # "torch front, session 6"), so after BATCH_AFTER updates in a row with the same options, shapes and
-# dtypes, batches (private host copies) wait in a list and BATCH_SLOTS of them go in one program
+# dtypes, batches are copied into the host slots of a _Run and BATCH_SLOTS of them go in one program
 # that applies the same updates in the same order. Any read of the state applies what is pending.
 BATCH_AFTER = 8
 BATCH_SLOTS = 16
-BATCH_BYTES = 256 * 1024  # a batch's converted inputs, at most (the list holds BATCH_SLOTS of them)
+BATCH_BYTES = 256 * 1024  # a batch's converted inputs, at most (a run holds BATCH_SLOTS of them)
 _NO_BATCH: set = set()
 
 
@@ -188,7 +188,8 @@ class Metric(torch.nn.Module):
     Safe to share between threads: updates of one wrapper are serialised by a
     lock (no count is lost). ``update`` returns once the batch has been read:
     writing into the input tensors afterwards does not change the state (CPU:
-    the update has finished; CUDA: the inputs are copied on torch's stream,
+    the update has finished, or the batch was copied to wait for a batched
+    update — see ``BATCH_AFTER``; CUDA: the inputs are copied on torch's stream,
     which orders the copy before any later write, with no host sync).
 
     Inside ``torch.compile`` an update is one opaque custom op
