@@ -87,6 +87,15 @@ def is_host_copy(a: Any) -> bool:
     return isinstance(a, np.ndarray) and (a.flags.owndata or type(a.base) is np.ndarray)
 
 
+def copy_checked(view: torch.Tensor, t: torch.Tensor, name: str) -> None:
+    """``view.copy_(t)``; int64 values that narrowing to int32 would wrap raise ``ValueError``."""
+    view.copy_(t)
+    if t.dtype is torch.int64 and view.dtype is torch.int32 and not torch.equal(view, t):
+        lo, hi = map(int, torch.aminmax(t))  # labels >= 2**31 raise, never wrap
+        _interop.check_int32_range(lo, hi, name)
+        raise ValueError(f"`{name or 'array'}`: int64 values do not fit int32.")  # pragma: no cover
+
+
 def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
     """One leaf on its way in: a NumPy view for common CPU tensors, else :func:`to_jax`.
 
@@ -115,11 +124,7 @@ def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
             view = torch.from_numpy(out)
             if pad is not None and tuple(pad) != tuple(t.shape):
                 view = view[tuple(slice(0, n) for n in t.shape)]
-            view.copy_(t)
-            if dt is torch.int64 and not torch.equal(view, t):
-                lo, hi = map(int, torch.aminmax(t))  # labels >= 2**31 raise, never wrap
-                _interop.check_int32_range(lo, hi, name)
-                raise ValueError(f"`{name or 'array'}`: int64 values do not fit int32.")  # pragma: no cover
+            copy_checked(view, t, name)
             return out
         if pad is not None:
             t = _pad(t.detach(), pad)

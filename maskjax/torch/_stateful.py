@@ -102,8 +102,9 @@ class _Run:
     """Batches of one key waiting to go in one program: ``BATCH_SLOTS`` preallocated host slots.
 
     ``sig``: for a call ``update(preds, targets)`` with no keyword, the tensors' shapes and dtypes
-    (and JAX's x64 mode) that let :meth:`take` copy them straight into the slots (torch's copy
-    narrows int64 as the front does; :func:`_fast_signature`); ``None``: only :meth:`add`.
+    (and JAX's x64 mode) that let :meth:`take` copy them straight into the slots (narrowed and
+    range-checked as the front does, :func:`maskjax.torch._front.copy_checked`;
+    :func:`_fast_signature`); ``None``: only :meth:`add`.
     """
 
     __slots__ = ("key", "shared", "slots", "views", "sig", "n")
@@ -134,12 +135,8 @@ class _Run:
                 or (preds.shape, preds.dtype, targets.shape, targets.dtype, _interop.x64_enabled()) != self.sig):
             return False
         i = self.n
-        self.views[0][i].copy_(preds.detach() if preds.requires_grad else preds)
-        slot = self.views[1][i]
-        slot.copy_(targets)
-        if targets.dtype is torch.int64 and slot.dtype is torch.int32 and not torch.equal(slot, targets):
-            _front.to_jax_fast(targets, "targets")  # raises the front's message (values beyond int32)
-            raise ValueError("`targets`: int64 values do not fit int32.")  # pragma: no cover
+        _front.copy_checked(self.views[0][i], preds.detach() if preds.requires_grad else preds, "preds")
+        _front.copy_checked(self.views[1][i], targets, "targets")
         self.n = i + 1
         return True
 

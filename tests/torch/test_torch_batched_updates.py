@@ -215,3 +215,21 @@ def test_deepcopy_mid_run_copies_the_whole_state_and_both_go_on_alone():
     torch.testing.assert_close(ours.compute(), ref.compute(), rtol=1e-6, atol=1e-6)
     torch.testing.assert_close(twin.compute(), ref_twin.compute(), rtol=1e-6, atol=1e-6)
     assert ours.update_count == twin.update_count == 40
+
+
+def test_fast_path_checks_int64_preds_too():
+    """Class-id preds are int64 in torch: in a run, a value beyond int32 raises (would wrap to 1)."""
+    m = mt.metrics.Accuracy(task="multiclass", num_classes=C)
+    g = torch.Generator().manual_seed(9)
+    pairs = [(torch.randint(0, C, (32,), generator=g), torch.randint(0, C, (32,), generator=g)) for _ in range(21)]
+    for preds, target in pairs[:20]:
+        m.update(preds, target)
+    assert m._run is not None and m._run.sig is not None
+    preds, target = pairs[20]
+    bad = preds.clone()
+    bad[0] = 2**32 + 1
+    with pytest.raises(ValueError, match="`preds` holds 64-bit integers outside the int32 range"):
+        m.update(bad, target)
+    assert m.update_count == 20
+    hits = sum(int((p == t).sum()) for p, t in pairs[:20])
+    assert m.compute().item() == pytest.approx(hits / (20 * 32), abs=1e-7)
