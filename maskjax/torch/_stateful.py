@@ -109,18 +109,15 @@ class _Run:
 
     __slots__ = ("key", "shared", "slots", "views", "sig", "n")
 
-    def __init__(self, key: tuple, jleaves: list, sig: tuple | None):
-        off = 1 if key[2] else 0
-        self.key, self.shared, self.sig, self.n = key, list(jleaves[:off]), sig, 0
-        self.slots = [_front.host_array((BATCH_SLOTS, *a.shape), a.dtype) for a in jleaves[off:]]
+    def __init__(self, key: tuple, shared: list, batch: list, sig: tuple | None):
+        """``shared``: inputs every batch shares (the real sizes); ``batch``: one converted batch."""
+        self.key, self.shared, self.sig, self.n = key, shared, sig, 0
+        self.slots = [_front.host_array((BATCH_SLOTS, *a.shape), a.dtype) for a in batch]
         self.views = [torch.from_numpy(b) for b in self.slots] if sig is not None else None
 
     def fresh(self) -> "_Run":
-        run = _Run.__new__(_Run)
-        run.key, run.shared, run.sig, run.n = self.key, self.shared, self.sig, 0
-        run.slots = [_front.host_array(b.shape, b.dtype) for b in self.slots]
-        run.views = [torch.from_numpy(b) for b in run.slots] if self.sig is not None else None
-        return run
+        """An empty run of the same key in new slots (a program may still read these)."""
+        return _Run(self.key, self.shared, [b[0] for b in self.slots], self.sig)
 
     def add(self, jleaves: list) -> None:
         """Copy a converted batch into the next slot."""
@@ -240,8 +237,8 @@ class Metric(torch.nn.Module):
         self.register_buffer("_token", torch.zeros((), dtype=torch.int64), persistent=False)
 
     def __getstate__(self) -> dict:
-        """For ``copy.deepcopy`` / ``pickle`` (Lightning clones metrics): pending batches applied
-        first, so the copy holds the whole state; no lock or run travels (each copy has its own)."""
+        """For ``copy.deepcopy`` (Lightning clones metrics): pending batches applied first, so the
+        copy holds the whole state; no lock or run travels (each copy has its own)."""
         with self._lock:
             self._flush()
             state = self.__dict__.copy()
@@ -323,7 +320,9 @@ class Metric(torch.nn.Module):
             if key is not None and streak[1] > BATCH_AFTER:
                 if run is None or run.key != key:
                     self._flush()
-                    run = self.__dict__["_run"] = _Run(key, jleaves, _fast_signature(args, kwargs, jleaves, plan))
+                    off = 1 if bucketed else 0
+                    run = self.__dict__["_run"] = _Run(key, jleaves[:off], jleaves[off:],
+                                                       _fast_signature(args, kwargs, jleaves, plan))
                 run.add(jleaves)
                 if run.n == BATCH_SLOTS:
                     self._flush(keep_run=True)
