@@ -42,7 +42,8 @@ from maskjax.torch._convert import from_jax, to_jax
 from maskjax.torch._layout import Spec, _Slot, _element_shape, _pad, bucket_plan, class_last, split, unpad
 
 __all__ = ["Spec", "split", "bucket_plan", "class_last", "convert_inputs", "private_inputs", "host_array",
-           "is_host_copy", "copy_checked", "make_spec", "loss", "metric", "call_loss", "call_metric", "loss_vjp", "program", "run_program"]
+           "is_host_copy", "copy_checked", "make_spec", "loss", "metric", "call_loss", "call_metric", "loss_vjp",
+           "program", "run_program"]
 
 # CPU tensors of these dtypes enter as NumPy views (jit's C++ fast path); int64 after a range check.
 _NUMPY_IN = frozenset({torch.float32, torch.float16, torch.int32, torch.int16, torch.int8, torch.uint8,
