@@ -451,6 +451,11 @@ class ConfusionMetric(Metric):
     def _check_config(self) -> None:
         """Subclass hook for extra checks."""
 
+    def _class_axis_last(self, preds: Any, targets: Any, mask: Any, sample_weight: Any) -> tuple:
+        return _format.class_axis_last(_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
+                                       task=self.task, num_classes=self.num_classes, axis=self.axis,
+                                       mask=mask, sample_weight=sample_weight)
+
     # -- the spec -------------------------------------------------------------------------
     def state_spec(self) -> StateSpec:
         """The additive state this metric keeps (overridden by metrics with another state)."""
@@ -575,8 +580,8 @@ class ConfusionMetric(Metric):
         data = (preds, targets, _checks.as_optional_array(mask, "mask"),
                 _checks.as_optional_array(sample_weight, "sample_weight"), cw, thr)
         _invalid.check_weights(sample_weight)       # NaN / negative weights: ValueError when concrete
-        bad = _invalid.any_invalid(preds, targets, mask=data[2], sample_weight=data[3],
-                                     ignore_index=self.ignore_index)
+        p, t, m, sw = self._class_axis_last(preds, targets, data[2], data[3])  # the mask lines up with p
+        bad = _invalid.any_invalid(p, t, mask=m, sample_weight=sw, ignore_index=self.ignore_index)
         state = run_data_pass(self.state_spec(), *data)
         if self._samplewise:
             return _invalid.poison(self._samplewise_rows(state), bad)

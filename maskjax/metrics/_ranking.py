@@ -99,6 +99,13 @@ class _RankingAtK(Metric):
             raise ValueError(f"`dtype` of {type(self).__name__} must be None, 'float32' or 'float64', got {dt!r}.")
         object.__setattr__(self, "dtype", dt)
 
+    def _class_axis_last(self, preds: Any, targets: Any, mask: Any, sample_weight: Any) -> tuple:
+        if self.axis is None:
+            return preds, targets, mask, sample_weight
+        return _format.class_axis_last(_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
+                                       task="multilabel", num_classes=None, axis=self.axis, mask=mask,
+                                       sample_weight=sample_weight)
+
     def state_spec(self) -> RankingState:
         return RankingState("multilabel", None, self.ignore_index, axis=self.axis, which=self._which, k=self.k,
                             zero_division=self.zero_division)
@@ -131,8 +138,8 @@ class _RankingAtK(Metric):
         data = (_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
                 _checks.as_optional_array(mask, "mask"), _checks.as_optional_array(sample_weight, "sample_weight"))
         _invalid.check_weights(sample_weight)       # NaN / negative weights: ValueError when concrete
-        bad = _invalid.any_invalid(data[0], data[1], mask=data[2], sample_weight=data[3],
-                                     ignore_index=self.ignore_index)
+        p, t, m, sw = self._class_axis_last(*data)  # the mask lines up with p
+        bad = _invalid.any_invalid(p, t, mask=m, sample_weight=sw, ignore_index=self.ignore_index)
         return _invalid.poison(self.compute(run_data_pass(self.state_spec(), *data, None, None)), bad)
 
     def compute(self, state: State) -> jax.Array:

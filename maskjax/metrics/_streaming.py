@@ -151,8 +151,10 @@ def _wrap_update(fn: Any) -> Any:
             return self._seal(new.value, seen + new.invalid)
         preds = args[0] if args else None
         targets = args[1] if len(args) > 1 else None
-        bad = _invalid.any_invalid(preds, targets, mask=kwargs.get("mask"),
-                                     sample_weight=kwargs.get("sample_weight"),
+        mask, sample_weight = kwargs.get("mask"), kwargs.get("sample_weight")
+        if preds is not None and targets is not None:
+            preds, targets, mask, sample_weight = self._class_axis_last(preds, targets, mask, sample_weight)
+        bad = _invalid.any_invalid(preds, targets, mask=mask, sample_weight=sample_weight,
                                      ignore_index=getattr(self, "ignore_index", None))
         return self._seal(new, seen + bad)
     update.__maskjax_wrapped__ = True  # type: ignore[attr-defined]
@@ -210,6 +212,14 @@ class Metric:
 
     def state_key(self) -> Hashable | None:
         return None
+
+    def _class_axis_last(self, preds: Any, targets: Any, mask: Any, sample_weight: Any) -> tuple:
+        """``(preds, targets, mask, sample_weight)`` in the class-last layout the NaN check reads.
+
+        Metrics with an ``axis=`` option override this (:func:`maskjax.metrics._format.class_axis_last`),
+        so that a mask of the element shape lines up with the scores' elements.
+        """
+        return preds, targets, mask, sample_weight
 
     def _wide(self) -> bool:
         """Whether the state's sums are kept as exact double words (``dtype=None``)."""

@@ -193,3 +193,49 @@ def test_nan_scores_add_one_per_bad_batch_and_masked_nans_none():
     assert np.isnan(float(f1.compute(state)))
     clean = f1.update(f1.update(f1.init(), masked_nan, labels, mask=mask), ignored_nan, ignored_labels)
     assert int(clean.invalid) == 0 and np.isfinite(float(f1.compute(clean)))
+
+
+_AXIS1_CASES = {
+    "f1-multiclass": (M.F1Score, M.f1_score, dict(task="multiclass", num_classes=4, average="macro"), "ids"),
+    "f1-multiclass-ignore": (M.F1Score, M.f1_score, dict(task="multiclass", num_classes=4, ignore_index=-1), "ids"),
+    "accuracy-multilabel": (M.Accuracy, M.accuracy, dict(task="multilabel", num_classes=4), "multi"),
+    "precision_at_k": (M.PrecisionAtK, M.precision_at_k, dict(k=2), "multi"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_AXIS1_CASES))
+def test_masked_nan_in_torch_layout_axis1_counts_nowhere(case):
+    # torch layout [N, C, T] with axis=1 and an element-shaped [N, T] mask: a NaN score in a masked
+    # (or ignored) element must count nowhere, exactly as in the class-last layout. It used to poison
+    # the result: the NaN check broadcast the [N, T] mask against [N, C, T] from the left, did not
+    # fit, and so ignored it.
+    cls, fn, config, kind = _AXIS1_CASES[case]
+    rng = np.random.default_rng(3)
+    scores = rng.normal(size=(3, 4, 5)).astype(np.float32)          # [N, C, T]
+    if kind == "ids":
+        targets = rng.integers(0, 4, (3, 5)).astype(np.int32)        # [N, T]
+        targets_last = targets
+    else:
+        targets = rng.integers(0, 2, (3, 4, 5)).astype(np.int32)     # [N, C, T]
+        targets_last = np.moveaxis(targets, 1, -1)
+    mask = np.ones((3, 5), bool)
+    mask[2, 4] = False
+    scores[2, 1, 4] = np.nan                                          # in the masked element only
+    kw = dict(mask=mask)
+    if config.get("ignore_index") is not None:
+        targets = targets.copy()
+        targets[0, 0] = -1                                            # an ignored element with a NaN too
+        targets_last = targets
+        scores[0, 3, 0] = np.nan
+    last = fn(np.moveaxis(scores, 1, -1), targets_last, **config, **kw)
+    got = fn(scores, targets, axis=1, **config, **kw)
+    assert np.isfinite(float(last))
+    np.testing.assert_allclose(float(got), float(last), rtol=1e-6)
+    metric = cls(axis=1, **config)
+    state = metric.update(metric.init(), scores, targets, **kw)
+    assert int(state.invalid) == 0
+    np.testing.assert_allclose(float(metric.compute(state)), float(last), rtol=1e-6)
+    kept = scores.copy()
+    kept[0, 2, 1] = np.nan                                            # a kept element: NaN, both ways
+    assert np.isnan(float(fn(kept, targets, axis=1, **config, **kw)))
+    assert np.isnan(float(metric.compute(metric.update(metric.init(), kept, targets, **kw))))
