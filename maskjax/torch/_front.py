@@ -89,7 +89,12 @@ def is_host_copy(a: Any) -> bool:
 
 
 def copy_checked(view: torch.Tensor, t: torch.Tensor, name: str) -> None:
-    """``view.copy_(t)``; int64 values that narrowing to int32 would wrap raise ``ValueError``."""
+    """``view.copy_(t)``; int64 values that narrowing to int32 would wrap raise ``ValueError``.
+
+    torch ops, not NumPy's: alone NumPy's cast copy and min / max take half the time (15.5 vs
+    38.7 µs for W8's labels), yet inside the torch loops they lost (W8 1540 vs 1501 µs a step,
+    W9 703 vs 679: bench/RESULTS.md, "torch front, session 7").
+    """
     view.copy_(t)
     if t.dtype is torch.int64 and view.dtype is torch.int32 and not torch.equal(view, t):
         lo, hi = map(int, torch.aminmax(t))  # labels >= 2**31 raise, never wrap
@@ -97,15 +102,46 @@ def copy_checked(view: torch.Tensor, t: torch.Tensor, name: str) -> None:
         raise ValueError(f"`{name or 'array'}`: int64 values do not fit int32.")  # pragma: no cover
 
 
+_RECENT: dict = {}  # copy key -> (detached source, its version, host copy): see _recent_copy
+_RECENT_MAX = 4
+
+
+def _recent_copy(t: torch.Tensor, key: tuple) -> np.ndarray | None:
+    """The host copy made of this very tensor by a recent call, if its data cannot have changed.
+
+    A training step hands the same logits to the loss and then, detached, to a metric's update:
+    the second call reuses the first's padded copy (W8: 76 µs a step, bench/RESULTS.md, session 7).
+    Only copies of autograd outputs (tensors with a ``grad_fn``) are kept, with a reference that
+    keeps their memory from being reused, and a hit needs the same address, shape, strides, dtype,
+    padding and torch version counter: an in-place write bumps the counter (the check torch's own
+    autograd relies on); writes that bypass it (``.data``, NumPy views) are not used on activations.
+    """
+    hit = _RECENT.get(key)
+    if hit is not None and hit[1] == t._version:
+        return hit[2]
+    return None
+
+
+def _keep_copy(t: torch.Tensor, key: tuple, out: np.ndarray) -> None:
+    if len(_RECENT) >= _RECENT_MAX:
+        try:
+            _RECENT.pop(next(iter(_RECENT)), None)  # the oldest
+        except (StopIteration, RuntimeError):  # another thread changed it meanwhile
+            _RECENT.clear()
+    _RECENT[key] = (t, t._version, out)
+
+
 def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
     """One leaf on its way in: a NumPy view for common CPU tensors, else :func:`to_jax`.
 
     ``pad``: the bucket shape to zero-pad a tensor to (CPU: in the one copy that also makes it
     contiguous and narrows int64/float64; elsewhere ``F.pad``), outside autograd. Any copy made
-    here is a :func:`host_array` (:func:`private_inputs` relies on it).
+    here is a :func:`host_array` (:func:`private_inputs` relies on it); the copy of an autograd
+    output is reused by the next calls on the same unchanged tensor (:func:`_recent_copy`).
     """
     if isinstance(t, torch.Tensor):
         if t.device.type == "cpu" and t.dtype in _NUMPY_IN and t.layout == torch.strided:
+            tracked = t.grad_fn is not None
             if t.requires_grad:
                 t = t.detach()
             dt = t.dtype
@@ -114,9 +150,15 @@ def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
                 a = t.numpy()
                 if a.flags.c_contiguous and pad is None:
                     return a
+                key = (t.data_ptr(), a.shape, a.strides, a.dtype, pad)
+                out = _recent_copy(t, key)
+                if out is not None:
+                    return out
                 # NumPy's strided copy: faster than torch's ([16, 20, 100] moved axis: 14 vs 25 µs)
                 out = host_array(pad or a.shape, a.dtype, zero=pad is not None)
                 out[tuple(slice(0, n) for n in a.shape)] = a
+                if tracked:
+                    _keep_copy(t, key, out)
                 return out
             # One copy that pads, makes contiguous and narrows, by torch into a NumPy-owned array:
             # inside a torch loop torch's copy is the warm path (W9 int64 labels: 24 µs a step vs 40

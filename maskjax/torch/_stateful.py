@@ -156,6 +156,19 @@ def _fast_signature(args: tuple, kwargs: dict, jleaves: list, plan: Any) -> tupl
     return (p.shape, p.dtype, t.shape, t.dtype, _interop.x64_enabled())
 
 
+def _init_state(metric: Any) -> Any:
+    """``metric.init()``; on a CPU backend committed to the CPU device, as every update's output is.
+
+    jit keys its cache on whether an input is committed: an uncommitted first state made every
+    new metric compile its update program twice (first call, then with the committed state).
+    Elsewhere the state stays uncommitted and follows the inputs' device.
+    """
+    state = metric.init()
+    if jax.default_backend() == "cpu":
+        state = jax.device_put(state, jax.devices("cpu")[0])
+    return state
+
+
 @functools.lru_cache(maxsize=256)
 def _jitted(fn):
     return jax.jit(fn)
@@ -227,7 +240,7 @@ class Metric(torch.nn.Module):
         self._lock = threading.RLock()
         self._like: torch.Tensor | None = None
         self._updates = 0
-        self._state = metric.init()
+        self._state = _init_state(metric)
         self._run: _Run | None = None  # batches waiting to be applied together (see BATCH_AFTER)
         self._streak: list = [None, 0]  # [key of the last update, updates in a row with it]
         self._handle = 0
@@ -277,7 +290,7 @@ class Metric(torch.nn.Module):
         """Back to the empty state."""
         with self._lock:
             self._drop_pending()
-            self._state = self.metric.init()
+            self._state = _init_state(self.metric)
             self._updates = 0
 
     def _prepare(self, args: tuple, kwargs: dict) -> tuple:
@@ -400,7 +413,7 @@ class Metric(torch.nn.Module):
     @torch.compiler.disable
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Accumulate the batch and return the metric of this batch alone."""
-        batch, _ = self._batch(self.metric.init(), args, kwargs)  # the result read below waits for it
+        batch, _ = self._batch(_init_state(self.metric), args, kwargs)  # the result read below waits for it
         with self._lock:
             self._flush()
             self._state = self._merge(self._state, batch)

@@ -145,8 +145,25 @@ def test_a_long_run_compiles_one_batched_program_and_never_retraces():
     with count_compiles() as later:
         _feed(m, batches[40:], False)
         m.compute()
-    assert first.n <= 2 + 1  # the update, the batched update (+ nothing else)
+    assert first.n <= 3  # the bucketed update, the exact one (after 4 same-shape calls), the batched one
     assert later.n <= 1  # only compute's program, once
+
+
+def test_a_new_metric_compiles_its_update_once(monkeypatch):
+    # The first state is committed to the CPU device as every later one is: an uncommitted first
+    # state made jit compile the update again on the second call. (Shapes no other test uses.)
+    _one_at_a_time(monkeypatch)
+    m = mt.metrics.F1Score(task="multiclass", num_classes=11, average="macro")
+    g = torch.Generator().manual_seed(9)
+    batches = [(torch.randn(37, 11, generator=g), torch.randint(0, 11, (37,), generator=g)) for _ in range(3)]
+    with count_compiles() as c:
+        for p, t in batches:
+            m.update(p, t)
+    assert c.n == 1
+    p, t = torch.cat([b[0] for b in batches]), torch.cat([b[1] for b in batches])
+    want = sklearn.metrics.f1_score(t.numpy(), p.argmax(1).numpy(), average="macro", labels=list(range(11)),
+                                    zero_division=0)
+    assert m.compute().item() == pytest.approx(want, abs=1e-6)
 
 
 def test_fast_path_checks_each_batch_and_leaves_it_out_on_error():
