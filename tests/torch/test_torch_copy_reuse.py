@@ -1,0 +1,95 @@
+"""A training step's logits are copied once: the loss's padded copy is reused by the metric update.
+
+The reuse must never return stale data: every case below changes the tensor (or its memory) between
+the two calls and checks the update against torchmetrics on what the tensor holds then.
+"""
+
+import pytest
+
+torch = pytest.importorskip("torch")
+torchmetrics = pytest.importorskip("torchmetrics")
+import torch.nn.functional as F  # noqa: E402
+
+import maskjax.torch as mt  # noqa: E402
+from maskjax.torch import _front  # noqa: E402
+
+B, C, T = 4, 5, 11  # T = 11 is padded to a bucket: the copy is a real (padded) copy
+
+
+def _step_logits(seed):
+    g = torch.Generator().manual_seed(seed)
+    layer = torch.nn.Linear(8, C)
+    x = torch.randn(B, T, 8, generator=g)
+    labels = torch.randint(0, C, (B, T), generator=g)
+    labels[0, 7:] = -100
+    return layer(x).transpose(1, 2), labels  # [B, C, T], an autograd output (has a grad_fn)
+
+
+def _pair():
+    ours = mt.metrics.F1Score(task="multiclass", num_classes=C, average="macro", ignore_index=-100)
+    ref = torchmetrics.classification.MulticlassF1Score(num_classes=C, average="macro", ignore_index=-100)
+    return ours, ref
+
+
+def _count_copies(monkeypatch):
+    made = []
+    real = _front.host_array
+
+    def counting(shape, dtype, zero=False):
+        made.append((tuple(shape), dtype))
+        return real(shape, dtype, zero)
+    monkeypatch.setattr(_front, "host_array", counting)
+    return made
+
+
+def test_the_update_reuses_the_loss_copy_and_matches_torchmetrics(monkeypatch):
+    _front._RECENT.clear()
+    made = _count_copies(monkeypatch)
+    logits, labels = _step_logits(0)
+    ours, ref = _pair()
+    loss = mt.losses.cross_entropy(logits, labels)
+    torch.testing.assert_close(loss, F.cross_entropy(logits, labels))
+    floats = [m for m in made if str(m[1]) == "float32"]
+    assert len(floats) == 1
+    ours.update(logits.detach(), labels)
+    ref.update(logits.detach(), labels)
+    assert len([m for m in made if str(m[1]) == "float32"]) == 1  # no second float copy
+    assert ours.compute().item() == pytest.approx(ref.compute().item(), abs=1e-6)
+
+
+@pytest.mark.parametrize("change", ["in_place_on_detached", "in_place_under_no_grad", "new_step_same_shape"])
+def test_a_changed_tensor_is_copied_again(change):
+    _front._RECENT.clear()
+    logits, labels = _step_logits(1)
+    ours, ref = _pair()
+    mt.losses.cross_entropy(logits, labels)
+    if change == "in_place_on_detached":
+        d = logits.detach()
+        d.mul_(-1.0)  # shares the version counter with logits
+        seen = d
+    elif change == "in_place_under_no_grad":
+        with torch.no_grad():
+            logits.add_(3.0 * torch.arange(C).view(1, C, 1))
+        seen = logits.detach()
+    else:  # the next step's logits: a new tensor, maybe at a freed address of the same size
+        del logits
+        seen, labels = _step_logits(2)
+        seen = seen.detach()
+    ours.update(seen, labels)
+    ref.update(seen, labels)
+    assert ours.compute().item() == pytest.approx(ref.compute().item(), abs=1e-6)
+
+
+def test_untracked_tensors_are_never_reused():
+    # a tensor without autograd history (e.g. a loader's buffer written through NumPy, which torch's
+    # version counter does not see) is copied at every call
+    _front._RECENT.clear()
+    logits, labels = _step_logits(3)
+    buf = logits.detach().clone().transpose(1, 2).contiguous().transpose(1, 2)  # [B, C, T], strided
+    ours, ref = _pair()
+    mt.metrics.f1_score(buf, labels, task="multiclass", num_classes=C, ignore_index=-100)
+    buf.numpy()[...] = -buf.numpy()  # no version bump
+    ours.update(buf, labels)
+    ref.update(buf, labels)
+    assert ours.compute().item() == pytest.approx(ref.compute().item(), abs=1e-6)
+    assert not _front._RECENT
