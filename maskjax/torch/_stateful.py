@@ -240,7 +240,8 @@ class Metric(torch.nn.Module):
         self._lock = threading.RLock()
         self._like: torch.Tensor | None = None
         self._updates = 0
-        self._state = _init_state(metric)
+        self._init = _init_state(metric)  # immutable JAX arrays: reused by reset() and forward()
+        self._state = self._init
         self._run: _Run | None = None  # batches waiting to be applied together (see BATCH_AFTER)
         self._streak: list = [None, 0]  # [key of the last update, updates in a row with it]
         self._handle = 0
@@ -290,7 +291,7 @@ class Metric(torch.nn.Module):
         """Back to the empty state."""
         with self._lock:
             self._drop_pending()
-            self._state = _init_state(self.metric)
+            self._state = self._init
             self._updates = 0
 
     def _prepare(self, args: tuple, kwargs: dict) -> tuple:
@@ -413,7 +414,7 @@ class Metric(torch.nn.Module):
     @torch.compiler.disable
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Accumulate the batch and return the metric of this batch alone."""
-        batch, _ = self._batch(_init_state(self.metric), args, kwargs)  # the result read below waits for it
+        batch, _ = self._batch(self._init, args, kwargs)  # the result read below waits for it
         with self._lock:
             self._flush()
             self._state = self._merge(self._state, batch)
