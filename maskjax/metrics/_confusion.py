@@ -451,11 +451,6 @@ class ConfusionMetric(Metric):
     def _check_config(self) -> None:
         """Subclass hook for extra checks."""
 
-    def _class_axis_last(self, preds: Any, targets: Any, mask: Any, sample_weight: Any) -> tuple:
-        return _format.class_axis_last(_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
-                                       task=self.task, num_classes=self.num_classes, axis=self.axis,
-                                       mask=mask, sample_weight=sample_weight)
-
     # -- the spec -------------------------------------------------------------------------
     def state_spec(self) -> StateSpec:
         """The additive state this metric keeps (overridden by metrics with another state)."""

@@ -81,8 +81,9 @@ def _per_sample(preds, targets, mask, *, num_classes, include_background, per_cl
         w = w * keep
     if mask is not None:
         w = w * _format._weighting.broadcast_left(mask.astype(jnp.float32), el, "mask")
-    preds = preds * w[..., None]
-    targets = targets * w[..., None]
+    keep_el = (w != 0)[..., None]  # a masked / ignored element's NaN counts nowhere (NaN · 0 would be NaN)
+    preds = jnp.where(keep_el, preds * w[..., None], 0.0)
+    targets = jnp.where(keep_el, targets * w[..., None], 0.0)
     if not include_background:
         preds, targets = preds[..., 1:], targets[..., 1:]
     axes = tuple(range(1, preds.ndim - 1))

@@ -99,13 +99,6 @@ class _RankingAtK(Metric):
             raise ValueError(f"`dtype` of {type(self).__name__} must be None, 'float32' or 'float64', got {dt!r}.")
         object.__setattr__(self, "dtype", dt)
 
-    def _class_axis_last(self, preds: Any, targets: Any, mask: Any, sample_weight: Any) -> tuple:
-        if self.axis is None:
-            return preds, targets, mask, sample_weight
-        return _format.class_axis_last(_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
-                                       task="multilabel", num_classes=None, axis=self.axis, mask=mask,
-                                       sample_weight=sample_weight)
-
     def state_spec(self) -> RankingState:
         return RankingState("multilabel", None, self.ignore_index, axis=self.axis, which=self._which, k=self.k,
                             zero_division=self.zero_division)

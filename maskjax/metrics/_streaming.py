@@ -42,7 +42,7 @@ import numpy as np
 from maskjax import _checks
 from maskjax._reduction import reduce
 from maskjax._safe_divide import safe_divide
-from maskjax.metrics import _invalid
+from maskjax.metrics import _format, _invalid
 from maskjax.metrics._wide import Tagged, tag, is_wide, narrow, wide_add, wide_merge, wide_psum, widen
 
 __all__ = ["Metric", "Mean", "Sum", "Collection", "HostAccumulator", "psum_state", "merge_across_processes"]
@@ -216,10 +216,16 @@ class Metric:
     def _class_axis_last(self, preds: Any, targets: Any, mask: Any, sample_weight: Any) -> tuple:
         """``(preds, targets, mask, sample_weight)`` in the class-last layout the NaN check reads.
 
-        Metrics with an ``axis=`` option override this (:func:`maskjax.metrics._format.class_axis_last`),
-        so that a mask of the element shape lines up with the scores' elements.
+        For a metric with an ``axis=`` option (the class / label axis, e.g. ``1`` for torch's
+        ``[N, C, T]``), so that an element-shaped mask lines up with the scores' elements; metrics
+        without a ``task`` (ranking, generalized Dice) move ``targets`` of the scores' rank too.
         """
-        return preds, targets, mask, sample_weight
+        axis = getattr(self, "axis", None)
+        if axis is None:
+            return preds, targets, mask, sample_weight
+        task = getattr(self, "task", "multilabel")
+        return _format.class_axis_last(jnp.asarray(preds), jnp.asarray(targets), task=task, num_classes=None,
+                                       axis=axis, mask=mask, sample_weight=sample_weight)
 
     def _wide(self) -> bool:
         """Whether the state's sums are kept as exact double words (``dtype=None``)."""

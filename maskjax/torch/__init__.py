@@ -21,6 +21,9 @@ wrapped); ``cross_entropy`` ignores **-100** as torch does.
   metric copies each small batch into host slots and applies 16 at a time in
   one program (same updates, same order); any read of the state applies what
   is pending (``maskjax.torch._stateful.BATCH_AFTER``).
+* **One copy of a step's logits**: the padded / transposed copy the loss makes
+  of an autograd output is reused by the next update on the same unchanged
+  tensor (same memory, strides and torch version counter).
 * **torch.compile**: losses, one-tensor metrics and metric updates run as
   opaque ``torch.library`` custom ops (``maskjax::call``,
   ``maskjax::metric_update_``) with fake implementations and autograd

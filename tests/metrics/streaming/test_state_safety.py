@@ -239,3 +239,45 @@ def test_masked_nan_in_torch_layout_axis1_counts_nowhere(case):
     kept[0, 2, 1] = np.nan                                            # a kept element: NaN, both ways
     assert np.isnan(float(fn(kept, targets, axis=1, **config, **kw)))
     assert np.isnan(float(metric.compute(metric.update(metric.init(), kept, targets, **kw))))
+
+
+@pytest.mark.parametrize("case", ["roc_multiclass", "calibration_multiclass", "generalized_dice_onehot"])
+def test_masked_nan_axis1_streaming_curves_calibration_dice(case):
+    # the same rule for every streaming metric with an axis= option (one hook on the base class);
+    # generalized Dice also multiplied a masked NaN by 0 (NaN) in any layout
+    rng = np.random.default_rng(4)
+    scores = rng.random((3, 4, 5)).astype(np.float32)
+    scores /= scores.sum(1, keepdims=True)                            # probabilities over axis 1
+    labels = rng.integers(0, 4, (3, 5)).astype(np.int32)
+    mask = np.ones((3, 5), bool)
+    mask[1, 2] = False
+    bad = scores.copy()
+    bad[1, 0, 2] = np.nan                                             # masked element only
+    if case == "roc_multiclass":
+        metric = M.AUROC(task="multiclass", num_classes=4, thresholds=10, axis=1)
+    elif case == "calibration_multiclass":
+        metric = M.CalibrationError(task="multiclass", num_classes=4, axis=1)
+    else:
+        metric = M.GeneralizedDiceScore(num_classes=4, axis=1)
+        labels = np.moveaxis(np.eye(4, dtype=np.float32)[labels], -1, 1)  # one-hot [N, C, T]
+    clean = metric.compute(metric.update(metric.init(), scores, labels, mask=mask))
+    state = metric.update(metric.init(), bad, labels, mask=mask)
+    assert int(state.invalid) == 0
+    np.testing.assert_allclose(np.asarray(metric.compute(state)), np.asarray(clean), rtol=1e-6)
+    kept = scores.copy()
+    kept[0, 0, 0] = np.nan
+    assert int(metric.update(metric.init(), kept, labels, mask=mask).invalid) == 1
+
+
+def test_generalized_dice_masked_nan_counts_nowhere_class_last():
+    # one-shot, class axis last: the masked element's NaN was multiplied by its 0 weight (NaN)
+    rng = np.random.default_rng(5)
+    scores = rng.random((2, 6, 3)).astype(np.float32)
+    onehot = np.eye(3, dtype=np.float32)[rng.integers(0, 3, (2, 6))]
+    mask = np.ones((2, 6), bool)
+    mask[:, 5] = False
+    bad = scores.copy()
+    bad[0, 5, 1] = np.nan
+    want = M.generalized_dice_score(scores[:, :5], onehot[:, :5], num_classes=3)  # masking = slicing
+    got = M.generalized_dice_score(bad, onehot, num_classes=3, mask=mask)
+    np.testing.assert_allclose(float(got), float(want), rtol=1e-6)
