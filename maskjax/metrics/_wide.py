@@ -154,6 +154,10 @@ class Tagged(NamedTuple):
     def __repr__(self) -> str:
         return f"Tagged({self.value!r}, built by {self.owner})"
 
+    def __reduce__(self) -> tuple:
+        # pickle by the factory: the per-key subclass is made at run time and has no import path
+        return (tag, (self.value, self.key, self.owner, self.invalid))
+
 
 _TAG_TYPES: dict[Hashable, type] = {}
 

@@ -234,6 +234,32 @@ def test_deepcopy_mid_run_copies_the_whole_state_and_both_go_on_alone():
     assert ours.update_count == twin.update_count == 40
 
 
+@pytest.mark.parametrize("how", ["pickle", "torch.save"])
+def test_pickled_mid_run_metric_goes_on_like_torchmetrics(how, tmp_path):
+    """A metric pickled mid-run (torch.save of a module, multiprocessing) holds the whole state.
+
+    It used to fail: the core state's per-metric tag class is made at run time (no import path).
+    """
+    import pickle
+
+    ours = mt.metrics.F1Score(task="multiclass", num_classes=C, average="macro")
+    ref = torchmetrics.classification.MulticlassF1Score(num_classes=C, average="macro")
+    batches = _batches(40, seed=10)
+    for (preds, target), _ in batches[:25]:
+        ours.update(preds, target)
+        ref.update(preds, target)
+    if how == "pickle":
+        back = pickle.loads(pickle.dumps(ours))
+    else:
+        torch.save(ours, tmp_path / "m.pt")
+        back = torch.load(tmp_path / "m.pt", weights_only=False)
+    torch.testing.assert_close(back.compute(), ref.compute(), rtol=1e-6, atol=1e-6)
+    for (preds, target), _ in batches[25:]:
+        back.update(preds, target)
+        ref.update(preds, target)
+    torch.testing.assert_close(back.compute(), ref.compute(), rtol=1e-6, atol=1e-6)
+
+
 def test_fast_path_checks_int64_preds_too():
     """Class-id preds are int64 in torch: in a run, a value beyond int32 raises (would wrap to 1)."""
     m = mt.metrics.Accuracy(task="multiclass", num_classes=C)

@@ -281,3 +281,20 @@ def test_generalized_dice_masked_nan_counts_nowhere_class_last():
     want = M.generalized_dice_score(scores[:, :5], onehot[:, :5], num_classes=3)  # masking = slicing
     got = M.generalized_dice_score(bad, onehot, num_classes=3, mask=mask)
     np.testing.assert_allclose(float(got), float(want), rtol=1e-6)
+
+
+def test_a_tagged_state_pickles_to_the_same_tag():
+    # the per-metric tag class is made at run time: pickling goes through the factory, and the
+    # state comes back with the same class (so jit sees the same pytree) and the same counts
+    import pickle
+
+    f1 = M.F1Score(task="multiclass", num_classes=3, average="macro")
+    rng = np.random.default_rng(6)
+    preds, labels = rng.random((9, 3)).astype(np.float32), rng.integers(0, 3, 9).astype(np.int32)
+    state = f1.update(f1.init(), preds, labels)
+    back = pickle.loads(pickle.dumps(state))
+    assert type(back) is type(state)
+    assert jax.tree_util.tree_structure(back) == jax.tree_util.tree_structure(state)
+    np.testing.assert_allclose(float(f1.compute(back)), float(f1.compute(state)))
+    np.testing.assert_allclose(float(f1.compute(f1.update(back, preds, labels))),
+                               float(f1.compute(f1.update(state, preds, labels))))
