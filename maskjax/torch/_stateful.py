@@ -251,8 +251,8 @@ class Metric(torch.nn.Module):
         self.register_buffer("_token", torch.zeros((), dtype=torch.int64), persistent=False)
 
     def __getstate__(self) -> dict:
-        """For ``copy.deepcopy`` and ``pickle`` (Lightning clones metrics): pending batches applied first, so the
-        copy holds the whole state; no lock or run travels (each copy has its own)."""
+        """For ``copy.deepcopy`` and ``pickle`` (Lightning clones metrics): pending batches applied
+        first, so the copy holds the whole state; no lock or run travels (each copy has its own)."""
         with self._lock:
             self._flush()
             state = self.__dict__.copy()
