@@ -210,17 +210,23 @@ def test_a_call_unlike_the_run_goes_the_general_way_in_order(change):
     np.testing.assert_array_equal(ours.compute().numpy(), want)
 
 
+def _f1_and_torchmetrics(batches):
+    """A maskjax and a torchmetrics macro F1, both fed ``batches`` (a run forms after 8)."""
+    ours = mt.metrics.F1Score(task="multiclass", num_classes=C, average="macro")
+    ref = torchmetrics.classification.MulticlassF1Score(num_classes=C, average="macro")
+    for (preds, target), _ in batches:
+        ours.update(preds, target)
+        ref.update(preds, target)
+    return ours, ref
+
+
 def test_deepcopy_mid_run_copies_the_whole_state_and_both_go_on_alone():
     """Lightning clones metrics with copy.deepcopy: pending batches are applied first, and the copy
     gets its own lock, slots and torch.compile handle (torchmetrics: the oracle)."""
     import copy
 
-    ours = mt.metrics.F1Score(task="multiclass", num_classes=C, average="macro")
-    ref = torchmetrics.classification.MulticlassF1Score(num_classes=C, average="macro")
     batches = _batches(50, seed=8)
-    for (preds, target), _ in batches[:30]:
-        ours.update(preds, target)
-        ref.update(preds, target)
+    ours, ref = _f1_and_torchmetrics(batches[:30])
     twin, ref_twin = copy.deepcopy(ours), copy.deepcopy(ref)
     assert twin._lock is not ours._lock and twin._handle != ours._handle
     for (preds, target), _ in batches[30:40]:
@@ -242,12 +248,8 @@ def test_pickled_mid_run_metric_goes_on_like_torchmetrics(how, tmp_path):
     """
     import pickle
 
-    ours = mt.metrics.F1Score(task="multiclass", num_classes=C, average="macro")
-    ref = torchmetrics.classification.MulticlassF1Score(num_classes=C, average="macro")
     batches = _batches(40, seed=10)
-    for (preds, target), _ in batches[:25]:
-        ours.update(preds, target)
-        ref.update(preds, target)
+    ours, ref = _f1_and_torchmetrics(batches[:25])
     if how == "pickle":
         back = pickle.loads(pickle.dumps(ours))
     else:
