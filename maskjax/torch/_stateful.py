@@ -240,8 +240,8 @@ class Metric(torch.nn.Module):
         self._lock = threading.RLock()
         self._like: torch.Tensor | None = None
         self._updates = 0
-        self._init = _init_state(metric)  # immutable JAX arrays: reused by reset() and forward()
-        self._state = self._init
+        self._init = _init_state(metric)  # forward()'s empty batch state (never handed out)
+        self._state = _init_state(metric)  # its own buffers: a caller may donate `.state`
         self._run: _Run | None = None  # batches waiting to be applied together (see BATCH_AFTER)
         self._streak: list = [None, 0]  # [key of the last update, updates in a row with it]
         self._handle = 0
@@ -291,7 +291,7 @@ class Metric(torch.nn.Module):
         """Back to the empty state."""
         with self._lock:
             self._drop_pending()
-            self._state = self._init
+            self._state = _init_state(self.metric)
             self._updates = 0
 
     def _prepare(self, args: tuple, kwargs: dict) -> tuple:
