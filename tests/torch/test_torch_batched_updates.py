@@ -210,6 +210,24 @@ def test_a_call_unlike_the_run_goes_the_general_way_in_order(change):
     np.testing.assert_array_equal(ours.compute().numpy(), want)
 
 
+def test_a_donated_state_leaves_reset_and_forward_working():
+    # the core supports donating a state (jax.jit(update, donate_argnums=0)); a state read from the
+    # wrapper and donated must not take the wrapper's own empty state with it
+    m = mt.metrics.F1Score(task="multiclass", num_classes=C, average="macro")
+    ref = torchmetrics.classification.MulticlassF1Score(num_classes=C, average="macro")
+    state = m.state
+    jax.jit(lambda s: jax.tree_util.tree_map(lambda x: x + 0, s), donate_argnums=0)(state)
+    assert jax.tree_util.tree_leaves(state)[0].is_deleted()
+    m.reset()  # the donated state was the wrapper's own: a reset gives it a new one
+    (preds, target), _ = _batches(1, seed=11)[0]
+    torch.testing.assert_close(m(preds, target), ref(preds, target), rtol=1e-6, atol=1e-6)  # forward
+    m.reset()
+    ref.reset()
+    m.update(preds, target)
+    ref.update(preds, target)
+    torch.testing.assert_close(m.compute(), ref.compute(), rtol=1e-6, atol=1e-6)
+
+
 def _f1_and_torchmetrics(batches):
     """A maskjax and a torchmetrics macro F1, both fed ``batches`` (a run forms after 8)."""
     ours = mt.metrics.F1Score(task="multiclass", num_classes=C, average="macro")
