@@ -575,8 +575,7 @@ class ConfusionMetric(Metric):
         data = (preds, targets, _checks.as_optional_array(mask, "mask"),
                 _checks.as_optional_array(sample_weight, "sample_weight"), cw, thr)
         _invalid.check_weights(sample_weight)       # NaN / negative weights: ValueError when concrete
-        p, t, m, sw = self._class_axis_last(preds, targets, data[2], data[3])  # the mask lines up with p
-        bad = _invalid.any_invalid(p, t, mask=m, sample_weight=sw, ignore_index=self.ignore_index)
+        bad = self._any_invalid(preds, targets, data[2], data[3])
         state = run_data_pass(self.state_spec(), *data)
         if self._samplewise:
             return _invalid.poison(self._samplewise_rows(state), bad)

@@ -131,8 +131,7 @@ class _RankingAtK(Metric):
         data = (_checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"),
                 _checks.as_optional_array(mask, "mask"), _checks.as_optional_array(sample_weight, "sample_weight"))
         _invalid.check_weights(sample_weight)       # NaN / negative weights: ValueError when concrete
-        p, t, m, sw = self._class_axis_last(*data)  # the mask lines up with p
-        bad = _invalid.any_invalid(p, t, mask=m, sample_weight=sw, ignore_index=self.ignore_index)
+        bad = self._any_invalid(*data)
         return _invalid.poison(self.compute(run_data_pass(self.state_spec(), *data, None, None)), bad)
 
     def compute(self, state: State) -> jax.Array:

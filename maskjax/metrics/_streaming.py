@@ -151,11 +151,7 @@ def _wrap_update(fn: Any) -> Any:
             return self._seal(new.value, seen + new.invalid)
         preds = args[0] if args else None
         targets = args[1] if len(args) > 1 else None
-        mask, sample_weight = kwargs.get("mask"), kwargs.get("sample_weight")
-        if preds is not None and targets is not None:
-            preds, targets, mask, sample_weight = self._class_axis_last(preds, targets, mask, sample_weight)
-        bad = _invalid.any_invalid(preds, targets, mask=mask, sample_weight=sample_weight,
-                                     ignore_index=getattr(self, "ignore_index", None))
+        bad = self._any_invalid(preds, targets, kwargs.get("mask"), kwargs.get("sample_weight"))
         return self._seal(new, seen + bad)
     update.__maskjax_wrapped__ = True  # type: ignore[attr-defined]
     return update
@@ -213,19 +209,21 @@ class Metric:
     def state_key(self) -> Hashable | None:
         return None
 
-    def _class_axis_last(self, preds: Any, targets: Any, mask: Any, sample_weight: Any) -> tuple:
-        """``(preds, targets, mask, sample_weight)`` in the class-last layout the NaN check reads.
+    def _any_invalid(self, preds: Any, targets: Any, mask: Any, sample_weight: Any) -> jax.Array:
+        """:func:`maskjax.metrics._invalid.any_invalid` of a batch, read in the metric's own layout.
 
         For a metric with an ``axis=`` option (the class / label axis, e.g. ``1`` for torch's
-        ``[N, C, T]``), so that an element-shaped mask lines up with the scores' elements; metrics
-        without a ``task`` (ranking, generalized Dice) move ``targets`` of the scores' rank too.
+        ``[N, C, T]``) the scores are moved class-last first, so that an element-shaped mask lines
+        up with the scores' elements; metrics without a ``task`` (ranking, generalized Dice) move
+        ``targets`` of the scores' rank too.
         """
         axis = getattr(self, "axis", None)
-        if axis is None:
-            return preds, targets, mask, sample_weight
-        task = getattr(self, "task", "multilabel")
-        return _format.class_axis_last(jnp.asarray(preds), jnp.asarray(targets), task=task, num_classes=None,
-                                       axis=axis, mask=mask, sample_weight=sample_weight)
+        if axis is not None and preds is not None and targets is not None:
+            preds, targets, mask, sample_weight = _format.class_axis_last(
+                jnp.asarray(preds), jnp.asarray(targets), task=getattr(self, "task", "multilabel"),
+                num_classes=None, axis=axis, mask=mask, sample_weight=sample_weight)
+        return _invalid.any_invalid(preds, targets, mask=mask, sample_weight=sample_weight,
+                                    ignore_index=getattr(self, "ignore_index", None))
 
     def _wide(self) -> bool:
         """Whether the state's sums are kept as exact double words (``dtype=None``)."""
