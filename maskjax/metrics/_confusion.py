@@ -466,6 +466,13 @@ class ConfusionMetric(Metric):
     def _samplewise(self) -> bool:
         return self.multidim_average == "samplewise"
 
+    def updates_commute(self) -> bool:
+        """Unweighted counts are exact integers (wide words up to 2**47, or an int dtype), so their
+        sum does not depend on the order of the batches; a samplewise state appends rows in order,
+        and ``class_weight`` makes every count a float."""
+        return (not self._samplewise and self.class_weight is None
+                and (self.dtype is None or self.dtype.startswith("int")))
+
     def _wide(self) -> bool:
         return super()._wide() and not self._samplewise     # a samplewise state holds rows, not sums
 

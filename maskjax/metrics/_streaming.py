@@ -209,6 +209,15 @@ class Metric:
     def state_key(self) -> Hashable | None:
         return None
 
+    def updates_commute(self) -> bool:
+        """Whether unweighted updates add exact integer counts (``False`` here: float sums do not).
+
+        When ``True``, batches without ``sample_weight`` applied in any order give the same state,
+        bit for bit, so a caller may group them (the torch front groups a dynamic-shape loop's
+        batches by shape bucket, ``maskjax.torch._stateful``).
+        """
+        return False
+
     def _any_invalid(self, preds: Any, targets: Any, mask: Any, sample_weight: Any) -> jax.Array:
         """:func:`maskjax.metrics._invalid.any_invalid` of a batch, read in the metric's own layout.
 

@@ -21,6 +21,10 @@ wrapped); ``cross_entropy`` ignores **-100** as torch does.
   metric copies each small batch into host slots and applies 16 at a time in
   one program (same updates, same order); any read of the state applies what
   is pending (``maskjax.torch._stateful.BATCH_AFTER``).
+* **Pooled updates** (CPU, dynamic shapes): for metrics whose updates commute
+  (exact integer counts, no ``sample_weight``: ``updates_commute()``), each
+  shape bucket's batches wait in that bucket's slots and go up to 16 at a time
+  in one program, the bucket's only update program (``POOL_SLOTS``).
 * **One copy of a step's logits**: the padded / transposed copy the loss makes
   of an autograd output is reused by the next update on the same unchanged
   tensor (same memory, strides and torch version counter).

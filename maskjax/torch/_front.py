@@ -272,7 +272,8 @@ def program(spec: Spec, tmpl: tuple, names: tuple, bucketed: bool, mode: str, di
 
     ``mode``: ``"forward"``; ``"value_and_grad"`` / ``"vjp"`` w.r.t. the leaves in ``diff``;
     ``"batched"`` (stateful only): ``(state, n, [sizes], *stacked)`` applies the update to the
-    first ``n`` of ``K`` stacked batches in order (a ``fori_loop``: the same sequence of updates).
+    first ``n`` of ``K`` stacked batches in order (a ``fori_loop``: the same sequence of updates);
+    ``"pooled"``: the same with the real sizes stacked too (one row per batch).
     """
     key = (spec, tmpl, names, bucketed, mode, diff, stateful)
     prog = _PROGRAMS.get(key)
@@ -292,9 +293,11 @@ def program(spec: Spec, tmpl: tuple, names: tuple, bucketed: bool, mode: str, di
                     return run(*full)
                 return jax.vjp(f, *[leaves[i + off] for i in diff])
             prog = jax.jit(vjp)
-        elif mode == "batched":  # stateful: state, n, [shared sizes], K stacked batches -> state
+        elif mode in ("batched", "pooled"):  # stateful: state, n, [shared sizes], K stacked batches -> state
+            n_shared = off if mode == "batched" else 0  # "pooled": each batch has its own real sizes
+
             def batched(state, n, *leaves):
-                shared, stacked = leaves[:off], leaves[off:]
+                shared, stacked = leaves[:n_shared], leaves[n_shared:]
 
                 def body(i, s):
                     return run(s, *shared, *[x[i] for x in stacked])

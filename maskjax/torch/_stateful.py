@@ -98,6 +98,40 @@ def _batch_key(spec: _front.Spec, tmpl: tuple, names: tuple, bucketed: bool, jle
     return key
 
 
+# Pooled updates (CPU, metrics whose updates commute: exact integer counts, no sample_weight).
+# A dynamic-shape loop rarely repeats a shape twice in a row, so the in-order run above never
+# starts; but its batches fall in a few shape buckets, and integer counts add up to the same
+# state in any order. Each bucket's batches then wait in their own slots (POOL_BYTES of them at
+# most, their real sizes with them) and go POOL_SLOTS at a time in one program, which replaces the
+# bucket's single-update program (W8 F1: ~330 -> ~100 µs a step, bench/RESULTS.md, "session 8").
+POOL_SLOTS = 16
+POOL_BYTES = 2 * 1024 * 1024  # the slots of one bucket, at most (fewer slots for larger batches)
+POOL_KEYS = 16  # buckets waiting at once; a new one beyond applies the oldest
+
+
+def _pool_key(spec: _front.Spec, tmpl: tuple, names: tuple, jleaves: list, like: torch.Tensor | None,
+              kwargs: dict) -> tuple | None:
+    """The key of a bucketed CPU batch's pool, or ``None`` when it must run now (in order)."""
+    if like is not None and like.device.type != "cpu" or kwargs.get("sample_weight") is not None:
+        return None
+    sig = []
+    size = 0
+    for x in jleaves[1:]:
+        if not isinstance(x, np.ndarray):
+            return None
+        size += x.nbytes
+        sig.append((x.shape, x.dtype.str))
+    if size > POOL_BYTES // 2:
+        return None
+    key = (tmpl, names, tuple(sig))
+    try:
+        if (spec, tmpl, names, True, True) in _front._EAGER_ONLY or key in _NO_BATCH:
+            return None
+    except TypeError:  # an unhashable static option: not jitted
+        return None
+    return key
+
+
 class _Run:
     """Batches of one key waiting to go in one program: ``BATCH_SLOTS`` preallocated host slots.
 
@@ -107,13 +141,14 @@ class _Run:
     :func:`_fast_signature`); ``None``: only :meth:`add`.
     """
 
-    __slots__ = ("key", "shared", "slots", "views", "sig", "n")
+    __slots__ = ("key", "shared", "slots", "views", "sig", "n", "busy")
 
-    def __init__(self, key: tuple, shared: list, batch: list, sig: tuple | None):
+    def __init__(self, key: tuple, shared: list, batch: list, sig: tuple | None, n_slots: int = BATCH_SLOTS):
         """``shared``: inputs every batch shares (the real sizes); ``batch``: one converted batch."""
         self.key, self.shared, self.sig, self.n = key, shared, sig, 0
-        self.slots = [_front.host_array((BATCH_SLOTS, *a.shape), a.dtype) for a in batch]
+        self.slots = [_front.host_array((n_slots, *np.shape(a)), np.asarray(a).dtype) for a in batch]
         self.views = [torch.from_numpy(b) for b in self.slots] if sig is not None else None
+        self.busy: Any = None  # a pool: the state of the program that last read its slots
 
     def fresh(self) -> "_Run":
         """An empty run of the same key in new slots (a program may still read these)."""
@@ -121,6 +156,9 @@ class _Run:
 
     def add(self, jleaves: list) -> None:
         """Copy a converted batch into the next slot."""
+        if self.busy is not None:  # a pool reuses its slots: the program reading them must be done
+            jax.block_until_ready(self.busy)
+            self.busy = None
         for b, a in zip(self.slots, jleaves[len(self.shared):]):
             b[self.n] = a
         self.n += 1
@@ -196,8 +234,10 @@ class Metric(torch.nn.Module):
     lock (no count is lost). ``update`` returns once the batch has been read:
     writing into the input tensors afterwards does not change the state (CPU:
     the update has finished, or the batch was copied to wait for a batched
-    update — see ``BATCH_AFTER``; CUDA: the inputs are copied on torch's stream,
-    which orders the copy before any later write, with no host sync).
+    update — see ``BATCH_AFTER`` and ``POOL_SLOTS``; CUDA: the inputs are copied on
+    torch's stream, which orders the copy before any later write, with no host sync).
+    Metrics whose updates commute (exact integer counts) keep a dynamic-shape loop's
+    batches by shape bucket and apply each bucket's in one program (``POOL_SLOTS``).
 
     Inside ``torch.compile`` an update is one opaque custom op
     (``maskjax::metric_update_``): no graph break.
@@ -243,6 +283,9 @@ class Metric(torch.nn.Module):
         self._init = _init_state(metric)  # forward()'s empty batch state (never handed out)
         self._state = _init_state(metric)  # its own buffers: a caller may donate `.state`
         self._run: _Run | None = None  # batches waiting to be applied together (see BATCH_AFTER)
+        self._pools: dict = {}  # pool key -> _Run: batches waiting by shape bucket (see POOL_SLOTS)
+        commute = getattr(metric, "updates_commute", None)
+        self._commute = bool(self._spec.bucket and callable(commute) and commute())
         self._streak: list = [None, 0]  # [key of the last update, updates in a row with it]
         self._handle = 0
         if _front.HAVE_OPS:
@@ -258,6 +301,7 @@ class Metric(torch.nn.Module):
             state = self.__dict__.copy()
         state["_lock"] = None
         state["_run"] = None
+        state["_pools"] = {}
         state["_streak"] = [None, 0]
         return state
 
@@ -284,6 +328,7 @@ class Metric(torch.nn.Module):
 
     def _drop_pending(self) -> None:
         self.__dict__["_run"] = None
+        self._pools.clear()
         self._streak[:] = [None, 0]
 
     # -- the torchmetrics surface -------------------------------------------------------
@@ -322,9 +367,15 @@ class Metric(torch.nn.Module):
             if run is not None and run.sig is not None and not kwargs and len(args) == 2 and run.take(*args):
                 self.__dict__["_updates"] = self._updates + 1  # the fast path: two torch copies
                 if run.n == BATCH_SLOTS:
-                    self._flush(keep_run=True)
+                    self._flush_run(keep_run=True)
                 return
             tmpl, names, bucketed, jleaves, private, plan = self._prepare(args, kwargs)
+            if bucketed and self._commute:
+                pool_key = _pool_key(self._spec, tmpl, names, jleaves, self._like, kwargs)
+                if pool_key is not None:
+                    self._pool(pool_key, [np.asarray(plan[2], np.int32), *jleaves[1:]])
+                    self.__dict__["_updates"] = self._updates + 1
+                    return
             key = _batch_key(self._spec, tmpl, names, bucketed, jleaves, private, plan, self._like)
             streak = self._streak
             if key is not None and key == streak[0]:
@@ -333,15 +384,15 @@ class Metric(torch.nn.Module):
                 streak[:] = [key, 1]
             if key is not None and streak[1] > BATCH_AFTER:
                 if run is None or run.key != key:
-                    self._flush()
+                    self._flush_run()
                     off = 1 if bucketed else 0
                     run = self.__dict__["_run"] = _Run(key, jleaves[:off], jleaves[off:],
                                                        _fast_signature(args, kwargs, jleaves, plan))
                 run.add(jleaves)
                 if run.n == BATCH_SLOTS:
-                    self._flush(keep_run=True)
+                    self._flush_run(keep_run=True)
             else:
-                self._flush()
+                self._flush_run()
                 new = _front.run_program(self._spec, tmpl, names, bucketed, [self._state, *jleaves],
                                          stateful=True)
                 if not private and (self._like is None or self._like.device.type == "cpu"):
@@ -353,7 +404,53 @@ class Metric(torch.nn.Module):
                 self.__dict__["_state"] = new
             self.__dict__["_updates"] = self._updates + 1
 
-    def _flush(self, keep_run: bool = False) -> None:
+    def _pool(self, key: tuple, batch: list) -> None:
+        """Add a converted batch (its real sizes first) to its bucket's pool; apply a full pool."""
+        pools = self._pools
+        pool = pools.get(key)
+        if pool is not None:
+            pool.add(batch)
+            if pool.n == len(pool.slots[0]):
+                self._flush_pool(pool)
+            return
+        if len(pools) >= POOL_KEYS:
+            self._flush_pool(pools.pop(next(iter(pools))))  # the oldest
+        per = sum(a.nbytes for a in batch)
+        pool = _Run(key, [], batch, None, n_slots=max(2, min(POOL_SLOTS, POOL_BYTES // per)))
+        pool.add(batch)
+        self._flush_pool(pool)  # a new bucket's first batch goes now: a bad input raises here, not later
+        if key not in _NO_BATCH:
+            pools[key] = pool
+
+    def _flush_pool(self, pool: _Run) -> None:
+        """Apply a pool's batches in one program (their order does not matter: the counts commute)."""
+        n = pool.n
+        if not n:
+            return
+        pool.n = 0
+        tmpl, names = pool.key[0], pool.key[1]
+        if pool.key not in _NO_BATCH:
+            prog = _front.program(self._spec, tmpl, names, True, "pooled", stateful=True)
+            try:
+                new = prog(self._state, np.int32(n), *pool.slots)
+            except (TypeError, *_interop._TRACING_ERRORS):  # e.g. an update whose state changes dtype
+                _NO_BATCH.add(pool.key)
+            else:
+                self.__dict__["_state"] = pool.busy = new
+                return
+        state = self._state
+        for i in range(n):
+            state = _front.run_program(self._spec, tmpl, names, True, [state, *[b[i] for b in pool.slots]],
+                                       stateful=True)
+        self.__dict__["_state"] = pool.busy = state
+
+    def _flush(self) -> None:
+        """Apply every pending batch: the pools (in any order: their updates commute), then the run."""
+        for pool in self._pools.values():
+            self._flush_pool(pool)
+        self._flush_run()
+
+    def _flush_run(self, keep_run: bool = False) -> None:
         """Apply the pending batches (all of one key) to the state, in order, in one program.
 
         ``keep_run``: a full run continues in fresh slots (the program may still read these).
