@@ -102,7 +102,7 @@ def copy_checked(view: torch.Tensor, t: torch.Tensor, name: str) -> None:
         raise ValueError(f"`{name or 'array'}`: int64 values do not fit int32.")  # pragma: no cover
 
 
-_RECENT: dict = {}  # copy key -> (detached source, its version, host copy): see _recent_copy
+_RECENT: dict = {}  # copy key -> (source, its version, host copy, labels view): _recent_copy, _recent_labels
 _RECENT_MAX = 4
 
 
@@ -122,13 +122,28 @@ def _recent_copy(t: torch.Tensor, key: tuple) -> np.ndarray | None:
     return None
 
 
-def _keep_copy(t: torch.Tensor, key: tuple, out: np.ndarray) -> None:
+def _recent_labels(t: torch.Tensor, key: tuple) -> np.ndarray | None:
+    """The int32 copy a recent call made of int64 labels of this geometry, if it equals ``t`` now.
+
+    Labels rarely have autograd history and may share memory with NumPy (``torch.from_numpy``),
+    which writes behind torch's version counter, so the copy is compared with ``t`` value by value
+    (which also re-checks the int32 range): cheaper than a new copy (W8, the loss's labels reused by
+    the F1 update: 40-70 µs a step, bench/RESULTS.md, "torch front, session 8").
+    """
+    hit = _RECENT.get(key)
+    if hit is not None and hit[3] is not None and torch.equal(hit[3], t):
+        return hit[2]
+    return None
+
+
+def _keep_copy(t: torch.Tensor, key: tuple, out: np.ndarray, view: torch.Tensor | None = None) -> None:
+    """Keep ``out``, the host copy of ``t`` (``view``: its unpadded part, for labels checked by value)."""
     if len(_RECENT) >= _RECENT_MAX:
         try:
             _RECENT.pop(next(iter(_RECENT)), None)  # the oldest
         except (StopIteration, RuntimeError):  # another thread changed it meanwhile
             _RECENT.clear()
-    _RECENT[key] = (t, t._version, out)
+    _RECENT[key] = (t, t._version, out, view)
 
 
 def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
@@ -163,11 +178,19 @@ def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
             # One copy that pads, makes contiguous and narrows, by torch into a NumPy-owned array:
             # inside a torch loop torch's copy is the warm path (W9 int64 labels: 24 µs a step vs 40
             # with NumPy's min/max/astype, bench/RESULTS.md, "torch front, session 6").
+            labels = dt is torch.int64
+            if labels:
+                key = (t.data_ptr(), tuple(t.shape), t.stride(), dt, pad)
+                out = _recent_labels(t, key)
+                if out is not None:
+                    return out
             out = host_array(pad or tuple(t.shape), narrow, zero=pad is not None)
             view = torch.from_numpy(out)
             if pad is not None and tuple(pad) != tuple(t.shape):
                 view = view[tuple(slice(0, n) for n in t.shape)]
             copy_checked(view, t, name)
+            if labels:
+                _keep_copy(t, key, out, view)
             return out
         if pad is not None:
             t = _pad(t.detach(), pad)
@@ -273,7 +296,9 @@ def program(spec: Spec, tmpl: tuple, names: tuple, bucketed: bool, mode: str, di
     ``mode``: ``"forward"``; ``"value_and_grad"`` / ``"vjp"`` w.r.t. the leaves in ``diff``;
     ``"batched"`` (stateful only): ``(state, n, [sizes], *stacked)`` applies the update to the
     first ``n`` of ``K`` stacked batches in order (a ``fori_loop``: the same sequence of updates);
-    ``"pooled"``: the same with the real sizes stacked too (one row per batch).
+    ``"pooled"`` (updates that commute): ``(state, empty state, n, *stacked)``, the real sizes
+    stacked too (one row per batch): each batch's increment from the empty state, the first ``n``
+    merged into the state.
     """
     key = (spec, tmpl, names, bucketed, mode, diff, stateful)
     prog = _PROGRAMS.get(key)
@@ -293,11 +318,19 @@ def program(spec: Spec, tmpl: tuple, names: tuple, bucketed: bool, mode: str, di
                     return run(*full)
                 return jax.vjp(f, *[leaves[i + off] for i in diff])
             prog = jax.jit(vjp)
-        elif mode in ("batched", "pooled"):  # stateful: state, n, [shared sizes], K stacked batches -> state
-            n_shared = off if mode == "batched" else 0  # "pooled": each batch has its own real sizes
+        elif mode == "pooled":  # stateful, updates that commute: state, empty state, n, K stacked batches
+            merge = spec.fn.__self__.merge  # spec.fn is the core metric's bound update
 
+            def pooled(state, empty, n, *stacked):
+                # every batch's increment at once (vmap: a few large kernels instead of K loop
+                # iterations of small ones), then the first n added to the state
+                incs = jax.vmap(lambda *b: run(empty, *b))(*stacked)
+                return jax.lax.fori_loop(
+                    0, n, lambda i, s: merge(s, jax.tree_util.tree_map(lambda x: x[i], incs)), state)
+            prog = jax.jit(pooled)
+        elif mode == "batched":  # stateful: state, n, [shared sizes], K stacked batches -> state
             def batched(state, n, *leaves):
-                shared, stacked = leaves[:n_shared], leaves[n_shared:]
+                shared, stacked = leaves[:off], leaves[off:]
 
                 def body(i, s):
                     return run(s, *shared, *[x[i] for x in stacked])

@@ -432,7 +432,7 @@ class Metric(torch.nn.Module):
         if pool.key not in _NO_BATCH:
             prog = _front.program(self._spec, tmpl, names, True, "pooled", stateful=True)
             try:
-                new = prog(self._state, np.int32(n), *pool.slots)
+                new = prog(self._state, self._init, np.int32(n), *pool.slots)
             except (TypeError, *_interop._TRACING_ERRORS):  # e.g. an update whose state changes dtype
                 _NO_BATCH.add(pool.key)
             else:

@@ -4,6 +4,7 @@ The reuse must never return stale data: every case below changes the tensor (or 
 the two calls and checks the update against torchmetrics on what the tensor holds then.
 """
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -93,4 +94,44 @@ def test_untracked_tensors_are_never_reused():
     ours.update(buf, labels)
     ref.update(buf, labels)
     assert ours.compute().item() == pytest.approx(ref.compute().item(), abs=1e-6)
-    assert not _front._RECENT
+    assert not [v for v in _front._RECENT.values() if v[3] is None]  # no float copy kept (labels are: below)
+
+
+def _label_copies(made):
+    return [m for m in made if np.dtype(m[1]) == np.int32 and len(m[0]) == 2 and m[0][0] == B]  # [B, T']
+
+
+def test_the_update_reuses_the_loss_labels_copy(monkeypatch):
+    _front._RECENT.clear()
+    made = _count_copies(monkeypatch)
+    logits, labels = _step_logits(4)
+    ours, ref = _pair()
+    mt.losses.cross_entropy(logits, labels)
+    ours.update(logits.detach(), labels)
+    ref.update(logits.detach(), labels)
+    assert len(_label_copies(made)) == 1
+    assert ours.compute().item() == pytest.approx(ref.compute().item(), abs=1e-6)
+
+
+@pytest.mark.parametrize("write", ["numpy_behind_torch", "in_place", "out_of_int32_range"])
+def test_changed_labels_are_copied_again(write, monkeypatch):
+    # labels are checked value by value: a write torch's version counter never sees (NumPy) is seen
+    _front._RECENT.clear()
+    made = _count_copies(monkeypatch)
+    logits, labels = _step_logits(5)
+    ours, ref = _pair()
+    mt.losses.cross_entropy(logits, labels)
+    if write == "numpy_behind_torch":
+        labels.numpy()[1, :3] = (labels.numpy()[1, :3] + 1) % C
+    elif write == "in_place":
+        labels[2, 0] = (labels[2, 0] + 2) % C
+    else:
+        labels[0, 0] = 2**40
+        with pytest.raises(ValueError, match="int32"):
+            ours.update(logits.detach(), labels)
+        assert ours.update_count == 0
+        return
+    ours.update(logits.detach(), labels)
+    ref.update(logits.detach(), labels)
+    assert len(_label_copies(made)) == 2
+    assert ours.compute().item() == pytest.approx(ref.compute().item(), abs=1e-6)
