@@ -26,7 +26,7 @@ from maskjax.metrics._confusion import (ConfusionMetric, Counts, RatioMetric, St
 from maskjax.metrics._docs import doc, ratio_doc
 from maskjax.metrics._format import Formatted
 from maskjax.metrics._streaming import State
-from maskjax.metrics._confusion import SamplesState, _sample_weight, _samples_state, samples_compute
+from maskjax.metrics._samples_state import SamplesState, _sample_weight, _samples_state, samples_compute
 from maskjax.metrics._precision_recall import check_top_k, recall_formula, top_k_spec
 
 __all__ = ["accuracy", "balanced_accuracy", "hamming_distance", "exact_match", "top_k_accuracy",
@@ -72,7 +72,7 @@ class ExactMatchState(StateSpec):
     """Per-sample all-correct sums (:class:`SamplesState`)."""
 
     def init(self, dtype: str) -> SamplesState:
-        from maskjax.metrics._confusion import samples_init
+        from maskjax.metrics._samples_state import samples_init
         return samples_init(dtype if dtype.startswith("float") else "float32")
 
     def increment(self, fmt: _format.Formatted) -> SamplesState:

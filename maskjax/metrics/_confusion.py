@@ -51,15 +51,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from maskjax import _checks, _weighting
+from maskjax import _checks
 from maskjax._safe_divide import safe_divide
 from maskjax.metrics import _format, _invalid
 from maskjax.metrics._format import Formatted, format_inputs, include_classes
 from maskjax._kernels.multilabel_counts import multilabel_counts_blocked
 from maskjax.metrics._config import check_labels, select_labels, static_tuple, static_zero_division
 from maskjax.metrics._samplewise import SampleRows, append_rows, samplewise_increment
+from maskjax.metrics._samples_state import SamplesState, samples_compute, samples_init, samples_update
 from maskjax.metrics._streaming import Metric, State, add_into, check_accumulator_dtype
-
 
 
 class Counts(NamedTuple):
@@ -70,20 +70,6 @@ class Counts(NamedTuple):
     target: jax.Array
     total: jax.Array
     seen: jax.Array
-
-
-class SamplesState(NamedTuple):
-    """Sums for a sample-weighted mean of per-sample scores."""
-
-    score_sum: jax.Array
-    weight_sum: jax.Array
-    plain_sum: jax.Array
-    count: jax.Array
-
-
-def merge(a: Any, b: Any) -> Any:
-    """Merge two states of the same kind: element-wise addition of the leaves."""
-    return jax.tree_util.tree_map(jnp.add, a, b)
 
 
 # --------------------------------------------------------------------------- #
@@ -138,7 +124,8 @@ def counts_update(fmt: Formatted, *, task: str, num_classes: int | None) -> Coun
     if task == "multilabel":
         raw = getattr(fmt, "_raw", None)
         blocked = None if raw is None else multilabel_counts_blocked(
-            raw, num_classes, format_inputs=format_inputs, dense_counts=_dense_counts, counts_type=Counts, merge=merge)
+            raw, num_classes, format_inputs=format_inputs, dense_counts=_dense_counts, counts_type=Counts,
+            merge=partial(jax.tree_util.tree_map, jnp.add))
         if blocked is not None:
             return blocked
     return _dense_counts(fmt, task)
@@ -173,49 +160,6 @@ def confmat_update(fmt: Formatted, *, num_classes: int) -> jax.Array:
     c = num_classes
     key = fmt.targets.reshape(-1) * c + fmt.preds.reshape(-1)
     return jax.ops.segment_sum(fmt.weight.reshape(-1), key, num_segments=c * c).reshape(c, c)
-
-
-def samples_init(dtype: Any = jnp.float32) -> SamplesState:
-    return SamplesState(*(jnp.zeros((), dtype) for _ in range(4)))   # distinct buffers (donation)
-
-
-def _sample_weight(sw: jax.Array | None, sample_shape: tuple[int, ...]) -> jax.Array:
-    if sw is None:
-        return jnp.ones(sample_shape, jnp.float32)
-    return _weighting.broadcast_left(sw.astype(jnp.promote_types(sw.dtype, jnp.float32)),
-                                     sample_shape, "sample_weight", target="per-sample")
-
-
-def _samples_state(score: jax.Array, kept: jax.Array, s: jax.Array) -> SamplesState:
-    valid = kept & ~jnp.isnan(score)
-    sc = jnp.where(valid, score, 0.0)
-    sv = jnp.where(valid, s, 0.0)
-    return SamplesState(jnp.sum(sc * sv), jnp.sum(sv), jnp.sum(sc),
-                        jnp.sum(valid, dtype=jnp.float32))
-
-
-def samples_update(fmt: Formatted, formula: Callable, *, zero_division: Any = 0.0,
-                   beta: Any = 1.0) -> SamplesState:
-    """Multi-label ``average="samples"``: per-sample scores over the label axis.
-
-    Per-sample counts weight each label by ``keep · class_weight`` (the mask and
-    ignore_index drop labels); the sample's score is then averaged with its
-    ``sample_weight`` (which must broadcast from the left to the sample shape
-    ``[*S]``, not include the label axis) — scikit-learn's ``samples`` average.
-    Samples with no kept label are skipped.
-    """
-    ew = fmt.keep.astype(jnp.float32)
-    if fmt.class_w is not None:
-        ew = ew * fmt.class_w
-    p = fmt.preds.astype(jnp.float32)
-    t = fmt.targets.astype(jnp.float32)
-    tp = jnp.sum(ew * p * t, -1)
-    pred = jnp.sum(ew * p, -1)
-    target = jnp.sum(ew * t, -1)
-    num, den = formula(tp, pred - tp, target - tp, None, jnp.asarray(beta, jnp.float32) ** 2)
-    value = safe_divide(num, den, zero_division)
-    sample_shape = fmt.preds.shape[:-1]
-    return _samples_state(value, jnp.any(fmt.keep, -1), _sample_weight(fmt.sample_weight, sample_shape))
 
 
 # --------------------------------------------------------------------------- #
@@ -274,12 +218,6 @@ def ratio_compute(counts: Counts, formula: Callable, *, task: str, average: Any 
     return average_scores(scores, include, counts.target, average, zero_division)
 
 
-def samples_compute(state: SamplesState, *, zero_division: Any = 0.0) -> jax.Array:
-    """Sample-weighted mean; all weights 0 → plain mean (scikit-learn); none → ``zero_division``."""
-    return jnp.where(state.weight_sum > 0, safe_divide(state.score_sum, state.weight_sum),
-                     safe_divide(state.plain_sum, state.count, zero_division))
-
-
 # Run eagerly, a compute is ~30 tiny ops, each dispatched (and compiled on first use) on its own;
 # one cached jit per static configuration makes a one-shot metric two dispatches (update, compute).
 # Config (formula, task, average, ...) is static; states, zero_division and beta are traced, so a
@@ -291,7 +229,6 @@ def jit_compute(fn: Callable, static: tuple[str, ...]) -> Callable:
 
 
 ratio_compute = jit_compute(ratio_compute, ("formula", "task", "average", "absent_classes", "ignore_index"))
-samples_compute = jit_compute(samples_compute, ())
 
 
 # --------------------------------------------------------------------------- #
@@ -313,6 +250,7 @@ class StateSpec:
     axis: int | None = None
     pos_label: int | None = None
     samplewise: bool = False
+    integer_counts: ClassVar[bool] = False  # increments are unweighted integer counts (they commute)
 
     def init(self, dtype: str) -> State:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -336,6 +274,8 @@ class StateSpec:
 class CountsState(StateSpec):
     """Per-class :class:`Counts` (every ratio metric, MCC, kappa, binary/multi-label matrices)."""
 
+    integer_counts: ClassVar[bool] = True
+
     def init(self, dtype: str) -> State:
         return counts_init(self.task, self.num_classes, dtype)
 
@@ -346,6 +286,8 @@ class CountsState(StateSpec):
 @dataclasses.dataclass(frozen=True)
 class ConfmatState(StateSpec):
     """Multiclass ``[C, C]`` confusion matrix."""
+
+    integer_counts: ClassVar[bool] = True
 
     def init(self, dtype: str) -> State:
         return confmat_init(self.num_classes, dtype)
@@ -466,12 +408,9 @@ class ConfusionMetric(Metric):
     def _samplewise(self) -> bool:
         return self.multidim_average == "samplewise"
 
-    def updates_commute(self) -> bool:
-        """Unweighted counts are exact integers (wide words up to 2**47, or an int dtype), so their
-        sum does not depend on the order of the batches; a samplewise state appends rows in order,
-        and ``class_weight`` makes every count a float."""
-        return (not self._samplewise and self.class_weight is None
-                and (self.dtype is None or self.dtype.startswith("int")))
+    def updates_commute(self) -> bool:  # exact sums (wide words to 2**47, or int) of integer counts
+        return (self.state_spec().integer_counts and not self._samplewise and self.class_weight is None
+                and (self.dtype or "int").startswith("int"))
 
     def _wide(self) -> bool:
         return super()._wide() and not self._samplewise     # a samplewise state holds rows, not sums

@@ -2,7 +2,7 @@
 
 Per sample, the k highest-scoring kept labels (``lax.top_k``, ties to the lower index) are
 compared with the relevant ones: P@k = hits / k, R@k = hits / #relevant; the per-sample values are
-averaged with ``sample_weight`` (:class:`~maskjax.metrics._confusion.SamplesState`). Matches
+averaged with ``sample_weight`` (:class:`~maskjax.metrics._samples_state.SamplesState`). Matches
 torchmetrics ``retrieval_precision`` / ``retrieval_recall`` per sample.
 """
 
@@ -19,8 +19,8 @@ from maskjax import _checks
 from maskjax._safe_divide import safe_divide
 from maskjax.metrics import _format, _invalid
 from maskjax.metrics._config import static_zero_division
-from maskjax.metrics._confusion import (SamplesState, StateSpec, _sample_weight, _samples_state, format_inputs,
-                                        run_data_pass, samples_compute, samples_init)
+from maskjax.metrics._confusion import StateSpec, format_inputs, run_data_pass
+from maskjax.metrics._samples_state import SamplesState, _sample_weight, _samples_state, samples_compute, samples_init
 from maskjax.metrics._streaming import Metric, State, add_into, check_accumulator_dtype
 
 __all__ = ["precision_at_k", "recall_at_k", "PrecisionAtK", "RecallAtK"]

@@ -210,11 +210,13 @@ class Metric:
         return None
 
     def updates_commute(self) -> bool:
-        """Whether unweighted updates add exact integer counts (``False`` here: float sums do not).
+        """Whether unweighted updates add exact integer counts: batches in any order give the same
+        state bit for bit (the torch front then groups them by shape bucket). Float sums: no.
 
-        When ``True``, batches without ``sample_weight`` applied in any order give the same state,
-        bit for bit, so a caller may group them (the torch front groups a dynamic-shape loop's
-        batches by shape bucket, ``maskjax.torch._stateful``).
+        Example:
+          >>> from maskjax.metrics import F1Score, Mean
+          >>> F1Score(task="multiclass", num_classes=3).updates_commute(), Mean().updates_commute()
+          (True, False)
         """
         return False
 

@@ -319,7 +319,7 @@ def program(spec: Spec, tmpl: tuple, names: tuple, bucketed: bool, mode: str, di
                 return jax.vjp(f, *[leaves[i + off] for i in diff])
             prog = jax.jit(vjp)
         elif mode == "pooled":  # stateful, updates that commute: state, empty state, n, K stacked batches
-            merge = spec.fn.__self__.merge  # spec.fn is the core metric's bound update
+            merge = getattr(spec.fn, "__self__").merge  # spec.fn: the core metric's bound update
 
             def pooled(state, empty, n, *stacked):
                 # every batch's increment at once (vmap: a few large kernels instead of K loop

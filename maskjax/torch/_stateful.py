@@ -70,6 +70,27 @@ BATCH_BYTES = 256 * 1024  # a batch's converted inputs, at most (a run holds BAT
 _NO_BATCH: set = set()
 
 
+def _host_signature(leaves: list, max_bytes: int) -> tuple | None:
+    """``((shape, dtype), ...)`` of converted leaves that are all host arrays of at most
+    ``max_bytes`` together, else ``None``."""
+    sig = []
+    size = 0
+    for x in leaves:
+        if not isinstance(x, np.ndarray):
+            return None
+        size += x.nbytes
+        sig.append((x.shape, x.dtype.str))
+    return tuple(sig) if size <= max_bytes else None
+
+
+def _groupable(spec: _front.Spec, tmpl: tuple, names: tuple, bucketed: bool, key: tuple) -> bool:
+    """Whether these options run the jitted update and ``key`` never failed in one program."""
+    try:
+        return (spec, tmpl, names, bucketed, True) not in _front._EAGER_ONLY and key not in _NO_BATCH
+    except TypeError:  # an unhashable static option: not jitted
+        return False
+
+
 def _batch_key(spec: _front.Spec, tmpl: tuple, names: tuple, bucketed: bool, jleaves: list, private: bool,
                plan: Any, like: torch.Tensor | None) -> tuple | None:
     """What batches must share to go in one program, or ``None`` when this one must run now.
@@ -79,23 +100,11 @@ def _batch_key(spec: _front.Spec, tmpl: tuple, names: tuple, bucketed: bool, jle
     """
     if not private or (like is not None and like.device.type != "cpu"):
         return None
-    off = 1 if bucketed else 0
-    sig = []
-    size = 0
-    for x in jleaves[off:]:
-        if not isinstance(x, np.ndarray):
-            return None
-        size += x.nbytes
-        sig.append((x.shape, x.dtype.str))
-    if size > BATCH_BYTES:
+    sig = _host_signature(jleaves[1 if bucketed else 0:], BATCH_BYTES)
+    if sig is None:
         return None
-    key = (tmpl, names, bucketed, None if plan is None else plan[2], tuple(sig))
-    try:
-        if (spec, tmpl, names, bucketed, True) in _front._EAGER_ONLY or key in _NO_BATCH:
-            return None
-    except TypeError:  # an unhashable static option: not jitted
-        return None
-    return key
+    key = (tmpl, names, bucketed, None if plan is None else plan[2], sig)
+    return key if _groupable(spec, tmpl, names, bucketed, key) else None
 
 
 # Pooled updates (CPU, metrics whose updates commute: exact integer counts, no sample_weight).
@@ -103,7 +112,7 @@ def _batch_key(spec: _front.Spec, tmpl: tuple, names: tuple, bucketed: bool, jle
 # starts; but its batches fall in a few shape buckets, and integer counts add up to the same
 # state in any order. Each bucket's batches then wait in their own slots (POOL_BYTES of them at
 # most, their real sizes with them) and go POOL_SLOTS at a time in one program, which replaces the
-# bucket's single-update program (W8 F1: ~330 -> ~100 µs a step, bench/RESULTS.md, "session 8").
+# bucket's single-update program (W8 F1: ~335 -> ~265 µs a step, bench/RESULTS.md, "session 8").
 POOL_SLOTS = 16
 POOL_BYTES = 2 * 1024 * 1024  # the slots of one bucket, at most (fewer slots for larger batches)
 POOL_KEYS = 16  # buckets waiting at once; a new one beyond applies the oldest
@@ -114,22 +123,11 @@ def _pool_key(spec: _front.Spec, tmpl: tuple, names: tuple, jleaves: list, like:
     """The key of a bucketed CPU batch's pool, or ``None`` when it must run now (in order)."""
     if like is not None and like.device.type != "cpu" or kwargs.get("sample_weight") is not None:
         return None
-    sig = []
-    size = 0
-    for x in jleaves[1:]:
-        if not isinstance(x, np.ndarray):
-            return None
-        size += x.nbytes
-        sig.append((x.shape, x.dtype.str))
-    if size > POOL_BYTES // 2:
+    sig = _host_signature(jleaves[1:], POOL_BYTES // 2)  # jleaves[0]: the real sizes
+    if sig is None:
         return None
-    key = (tmpl, names, tuple(sig))
-    try:
-        if (spec, tmpl, names, True, True) in _front._EAGER_ONLY or key in _NO_BATCH:
-            return None
-    except TypeError:  # an unhashable static option: not jitted
-        return None
-    return key
+    key = (tmpl, names, sig)
+    return key if _groupable(spec, tmpl, names, True, key) else None
 
 
 class _Run:

@@ -250,6 +250,56 @@ def test_four_threads_of_dynamic_shapes_keep_every_count():
     (core.Accuracy(task="multiclass", num_classes=3, dtype="float32"), False),  # float counts round
     (core.Accuracy(task="multiclass", num_classes=3, multidim_average="samplewise", capacity=4), False),
     (core.Mean(), False),
-], ids=["f1", "int32_counts", "float32_counts", "samplewise_rows", "mean_float_sum"])
+    (core.F1Score(task="multilabel", num_classes=3, average="samples"), False),  # per-sample float scores
+    (core.ExactMatch(task="multilabel", num_classes=3), False),
+], ids=["f1", "int32_counts", "float32_counts", "samplewise_rows", "mean_float_sum", "f1_samples_scores",
+        "exact_match_float_sums"])
 def test_updates_commute_only_for_exact_integer_counts(metric, commutes):
     assert metric.updates_commute() is commutes
+
+
+def _task_batches(task, seed=7):
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for t in LENGTHS:
+        if task == "binary":
+            preds, target = torch.rand(B, t, generator=g), torch.randint(0, 2, (B, t), generator=g)
+        elif task == "multilabel":
+            preds, target = torch.rand(B, C, t, generator=g), torch.randint(0, 2, (B, C, t), generator=g)
+        else:
+            preds, target = torch.randn(B, C, t, generator=g), torch.randint(0, C, (B, t), generator=g)
+        out.append(((preds, target), {"mask": torch.rand(B, t, generator=g) > 0.3}))
+    return out
+
+
+OTHER_TASKS = {  # name: (task, metric, pooled?)
+    "binary_accuracy_masked": ("binary", lambda: mt.metrics.Accuracy(task="binary"), True),
+    "multilabel_f1_axis1_masked": ("multilabel", lambda: mt.metrics.F1Score(task="multilabel", num_classes=C,
+                                                                             average="macro"), True),
+    "cohen_kappa_masked": ("multiclass", lambda: mt.metrics.CohenKappa(task="multiclass", num_classes=C), True),
+    "stat_scores_masked": ("multiclass", lambda: mt.metrics.StatScores(task="multiclass", num_classes=C,
+                                                                       average="macro"), True),
+    # per-sample float scores summed: the order of the sums matters, so never pooled
+    "multilabel_f1_samples_masked": ("multilabel", lambda: mt.metrics.F1Score(task="multilabel", num_classes=C,
+                                                                               average="samples"), False),
+    "multilabel_exact_match_masked": ("multilabel", lambda: mt.metrics.ExactMatch(task="multilabel",
+                                                                                  num_classes=C), False),
+}
+
+
+@pytest.mark.parametrize("case", list(OTHER_TASKS))
+def test_other_tasks_and_a_mask_pool_like_batch_by_batch(case, monkeypatch):
+    task, make, pooled_expected = OTHER_TASKS[case]
+    batches = _task_batches(task)
+    pooled = make()
+    for args, kw in batches:
+        pooled.update(*args, **kw)
+    assert bool(pooled._pools) is pooled_expected
+    with monkeypatch.context() as mp:
+        _unpooled(mp)
+        serial = make()
+        for args, kw in batches:
+            serial.update(*args, **kw)
+        want = serial.state
+    _assert_same_state(pooled.state, want)
+    torch.testing.assert_close(pooled.compute(), serial.compute())
