@@ -130,6 +130,12 @@ def _pool_key(spec: _front.Spec, tmpl: tuple, names: tuple, jleaves: list, like:
     return key if _groupable(spec, tmpl, names, True, key) else None
 
 
+def _pooled(metric: Any, spec: _front.Spec) -> bool:
+    """Whether a metric's bucketed updates may wait in pools: ``metric.updates_commute()``."""
+    commute = getattr(metric, "updates_commute", None)
+    return bool(spec.bucket and callable(commute) and commute())
+
+
 class _Run:
     """Batches of one key waiting to go in one program: ``BATCH_SLOTS`` preallocated host slots.
 
@@ -282,8 +288,7 @@ class Metric(torch.nn.Module):
         self._state = _init_state(metric)  # its own buffers: a caller may donate `.state`
         self._run: _Run | None = None  # batches waiting to be applied together (see BATCH_AFTER)
         self._pools: dict = {}  # pool key -> _Run: batches waiting by shape bucket (see POOL_SLOTS)
-        commute = getattr(metric, "updates_commute", None)
-        self._commute = bool(self._spec.bucket and callable(commute) and commute())
+        self._commute = _pooled(metric, self._spec)
         self._streak: list = [None, 0]  # [key of the last update, updates in a row with it]
         self._handle = 0
         if _front.HAVE_OPS:
@@ -306,6 +311,9 @@ class Metric(torch.nn.Module):
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self.__dict__["_lock"] = threading.RLock()
+        if "_commute" not in state:  # pickled by maskjax before pooled updates (session 8)
+            self.__dict__["_commute"] = _pooled(self.metric, self._spec)
+            self.__dict__["_pools"] = {}
         if _front.HAVE_OPS:
             from maskjax.torch import _ops
             self.__dict__["_handle"] = _ops.register_handle(self)

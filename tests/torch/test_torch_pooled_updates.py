@@ -303,3 +303,24 @@ def test_other_tasks_and_a_mask_pool_like_batch_by_batch(case, monkeypatch):
         want = serial.state
     _assert_same_state(pooled.state, want)
     torch.testing.assert_close(pooled.compute(), serial.compute())
+
+
+def test_a_metric_pickled_before_pooled_updates_existed_goes_on_pooling():
+    import pickle
+
+    make, make_ref = CASES["f1_macro"]
+    ours, ref = make(), make_ref()
+    batches = _batches(LENGTHS * 2, seed=5)
+    for p, t in batches[:6]:
+        ours.update(p, t)
+        ref.update(p, t)
+    state = ours.__getstate__()
+    del state["_commute"], state["_pools"]  # what the session-7 wrapper pickled
+    old = pickle.loads(pickle.dumps(state))
+    back = type(ours).__new__(type(ours))
+    back.__setstate__(old)
+    for p, t in batches[6:]:
+        back.update(p, t)
+        ref.update(p, t)
+    assert back._pools
+    _check_like(back, ref)
