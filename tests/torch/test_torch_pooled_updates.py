@@ -206,13 +206,19 @@ def test_more_buckets_than_pool_keys_apply_the_oldest(monkeypatch):
     _check_like(ours, ref)
 
 
-def test_deepcopy_with_pooled_batches_copies_them_and_both_go_on_alone():
-    make, make_ref = CASES["f1_macro"]
+def _fed_pair(case, batches):
+    """``(ours, torchmetrics)`` of ``case``, both updated with ``batches``."""
+    make, make_ref = CASES[case]
     ours, ref = make(), make_ref()
-    batches = _batches(LENGTHS * 2, seed=4)
-    for p, t in batches[:9]:
+    for p, t in batches:
         ours.update(p, t)
         ref.update(p, t)
+    return ours, ref
+
+
+def test_deepcopy_with_pooled_batches_copies_them_and_both_go_on_alone():
+    batches = _batches(LENGTHS * 2, seed=4)
+    ours, ref = _fed_pair("f1_macro", batches[:9])
     twin, ref_twin = copy.deepcopy(ours), copy.deepcopy(ref)
     for p, t in batches[9:]:
         ours.update(p, t)
@@ -308,12 +314,8 @@ def test_other_tasks_and_a_mask_pool_like_batch_by_batch(case, monkeypatch):
 def test_a_metric_pickled_before_pooled_updates_existed_goes_on_pooling():
     import pickle
 
-    make, make_ref = CASES["f1_macro"]
-    ours, ref = make(), make_ref()
     batches = _batches(LENGTHS * 2, seed=5)
-    for p, t in batches[:6]:
-        ours.update(p, t)
-        ref.update(p, t)
+    ours, ref = _fed_pair("f1_macro", batches[:6])
     state = ours.__getstate__()
     del state["_commute"], state["_pools"]  # what the session-7 wrapper pickled
     old = pickle.loads(pickle.dumps(state))
