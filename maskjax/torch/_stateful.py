@@ -150,7 +150,7 @@ class _Run:
     def __init__(self, key: tuple, shared: list, batch: list, sig: tuple | None, n_slots: int = BATCH_SLOTS):
         """``shared``: inputs every batch shares (the real sizes); ``batch``: one converted batch."""
         self.key, self.shared, self.sig, self.n = key, shared, sig, 0
-        self.slots = [_front.host_array((n_slots, *np.shape(a)), np.asarray(a).dtype) for a in batch]
+        self.slots = [_front.host_array((n_slots, *a.shape), a.dtype) for a in batch]
         self.views = [torch.from_numpy(b) for b in self.slots] if sig is not None else None
         self.busy: Any = None  # a pool: the state of the program that last read its slots
 
@@ -444,11 +444,7 @@ class Metric(torch.nn.Module):
             else:
                 self.__dict__["_state"] = pool.busy = new
                 return
-        state = self._state
-        for i in range(n):
-            state = _front.run_program(self._spec, tmpl, names, True, [state, *[b[i] for b in pool.slots]],
-                                       stateful=True)
-        self.__dict__["_state"] = pool.busy = state
+        self.__dict__["_state"] = pool.busy = self._one_by_one(pool, n, tmpl, names, True)
 
     def _flush(self) -> None:
         """Apply every pending batch: the pools (in any order: their updates commute), then the run."""
@@ -476,11 +472,15 @@ class Metric(torch.nn.Module):
                 return
             except (TypeError, *_interop._TRACING_ERRORS):  # e.g. an update whose state changes dtype
                 _NO_BATCH.add(run.key)
+        self.__dict__["_state"] = self._one_by_one(run, n, tmpl, names, bucketed)
+
+    def _one_by_one(self, run: _Run, n: int, tmpl: tuple, names: tuple, bucketed: bool) -> Any:
+        """The state after the first ``n`` batches of ``run``, one update program each, in order."""
         state = self._state
         for i in range(n):
             state = _front.run_program(self._spec, tmpl, names, bucketed,
                                        [state, *run.shared, *[b[i] for b in run.slots]], stateful=True)
-        self.__dict__["_state"] = state
+        return state
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Accumulate a batch: the core ``update``'s arguments minus the state.
