@@ -27,6 +27,17 @@ from maskjax.losses._common import (EPSILON, check_bool_flag, check_label_smooth
                                     float_targets, kept_elements)
 
 
+def _shift_by_max(preds: jax.Array, axis: int) -> jax.Array:
+    """``preds − max(preds, axis)`` (a constant for the gradient; ±inf maxima shift by 0).
+
+    Softmax does not change under a shift, and ``x_y − logsumexp(x)`` computed unshifted cancels in
+    float32 once logits are large (``[1e4, 1e4]`` gave 0.69336 for log 2 = 0.693147;
+    ``jax.nn.log_softmax`` and torch shift the same way).
+    """
+    m = jax.lax.stop_gradient(jnp.max(preds, axis=axis, keepdims=True))
+    return preds - jnp.where(jnp.isfinite(m), m, jnp.zeros((), preds.dtype))
+
+
 def _log_probs(preds: jax.Array, axis: int, from_logits: bool) -> jax.Array:
     if from_logits:
         return jax.nn.log_softmax(preds, axis=axis)
@@ -146,6 +157,7 @@ def cross_entropy(preds: Any, targets: Any, *, axis: int = -1, from_logits: bool
         in_range = (labels >= 0) & (labels < num_classes)
         idx = jnp.expand_dims(labels, ax)
         if from_logits:
+            preds = _shift_by_max(preds, ax)
             lse = jax.nn.logsumexp(preds, axis=ax)
             logp_y = jnp.squeeze(jnp.take_along_axis(preds, idx, axis=ax, mode="clip"), ax) - lse
         else:
@@ -432,11 +444,11 @@ def multi_positive_cross_entropy(preds: Any, targets: Any, *, axis: int = -1,
                                  preds, targets, class_axis=ax)
     acceptable = targets != 0
     valid = jnp.any(acceptable, axis=ax)
-    scores = preds if from_logits else _log_probs(preds, ax, from_logits=False)
+    scores = _shift_by_max(preds, ax) if from_logits else _log_probs(preds, ax, from_logits=False)
     best = jnp.max(jnp.where(acceptable, scores, -jnp.inf), axis=ax)
     best = jnp.where(valid, best, jnp.zeros((), preds.dtype))
     if from_logits:
-        loss = jax.nn.logsumexp(preds, axis=ax) - best
+        loss = jax.nn.logsumexp(scores, axis=ax) - best
     else:
         loss = -best
     return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction, valid=valid)

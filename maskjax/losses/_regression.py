@@ -107,7 +107,10 @@ def mean_absolute_error(preds: Any, targets: Any, *, mask: Any = None, sample_we
       1.6
     """
     preds, targets = _pair(preds, targets, mask, average_axis=average_axis)
-    return finish(jnp.abs(preds - targets), mask=mask, sample_weight=sample_weight,
+    err = preds - targets
+    # |e| as e·sign(e): the same value, and gradient sign(e) = 0 at e = 0 as torch's F.l1_loss and
+    # TF's abs (jnp.abs' gradient is 1 there)
+    return finish(err * jnp.sign(err), mask=mask, sample_weight=sample_weight,
                   reduction=reduction, average_axis=average_axis)
 
 

@@ -104,6 +104,41 @@ def test_regression_matches_torch(torch_mod, name, fn, kw):
         _close(fn(x, y, reduction=red, **kw), ref.torch_regression(name, x, y, reduction=red, **kw))
 
 
+@pytest.mark.parametrize("shift", [1e4, 1e6, 1e7])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_large_logits_match_torch(torch_mod, shift, smoothing):
+    """Softmax ignores a shift: unshifted ``x_y − logsumexp(x)`` gave 0.69336 / 0.6875 / 1.0
+    at these shifts (float32 cancellation) where torch's log-softmax stays at log 2."""
+    torch = torch_mod
+    x = (_rng(7).normal(size=(6, 5)) + shift).astype(np.float32)
+    x[0] = shift  # a tie row: exactly log 5 (+ smoothing)
+    y = np.array([1, 0, 4, 2, 3, 1])
+    for multi in (False, True):
+        expected = torch.nn.functional.cross_entropy(torch.from_numpy(x), torch.from_numpy(y),
+                                                     label_smoothing=smoothing, reduction="none").numpy()
+        if multi:  # a one-class acceptable set is cross_entropy with that class
+            if smoothing:
+                continue
+            got = losses.multi_positive_cross_entropy(x, np.eye(5, dtype=bool)[y], reduction="none")
+        else:
+            got = losses.cross_entropy(x, y, label_smoothing=smoothing, reduction="none")
+        _close(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_l1_gradient_at_ties_matches_torch(torch_mod):
+    """|e| has the subgradient 0 at e = 0 in torch's ``F.l1_loss`` (and TF's ``abs``); JAX's
+    ``abs`` gives 1 there, which a model at an exact fit would follow."""
+    import jax
+    torch = torch_mod
+    p = np.array([1.0, 2.0, 3.5, 4.0], np.float32)
+    y = np.array([1.0, 2.5, 3.0, 4.0], np.float32)
+    tp = torch.from_numpy(p.copy()).requires_grad_()
+    torch.nn.functional.l1_loss(tp, torch.from_numpy(y)).backward()
+    got = jax.grad(lambda a: losses.mean_absolute_error(a, y))(p)
+    _close(got, tp.grad.numpy())   # [0, -0.25, 0.25, 0]
+    assert float(np.abs(np.asarray(got)).sum()) == 0.5
+
+
 @pytest.mark.parametrize("alpha", [0.25, -1.0])
 def test_focal_matches_torchvision_formula(torch_mod, alpha):
     r = _rng(5)
