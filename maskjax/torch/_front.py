@@ -523,10 +523,10 @@ def call_metric(spec: Spec, args: tuple, kwargs: dict) -> Any:
 
 def make_spec(fn: Callable, name: str, kind: str, layout: str | None = None, bucket: bool = False,
               task: str | None = None, ranking: bool = False, index_only_ignore: bool = False,
-              core_axis: bool = False) -> Spec:
+              core_axis: bool = False, samplewise: bool = False) -> Spec:
     """A :class:`Spec`, registered for the ``torch.compile`` custom ops under ``name``."""
     spec = Spec(fn, name, layout, bucket, task=task, ranking=ranking, kind=kind,
-                index_only_ignore=index_only_ignore, core_axis=core_axis)
+                index_only_ignore=index_only_ignore, core_axis=core_axis, samplewise=samplewise)
     SPECS[name] = spec
     return spec
 

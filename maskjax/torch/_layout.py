@@ -45,15 +45,19 @@ class Spec:
         targets get ``ignore_index=None``.
       core_axis: (``"metric"`` layout) the core function takes ``axis=``: after
         the front moved the class axis last it passes ``axis=-1`` (never ambiguous).
+      samplewise: (a streaming object) one value per sample of the leading axis is
+        kept, so buckets never pad that axis (a one-shot call says so with
+        ``multidim_average="samplewise"``).
     """
 
     __slots__ = ("fn", "name", "layout", "bucket", "task", "ranking", "kind", "index_only_ignore",
-                 "core_axis", "__weakref__")
+                 "core_axis", "samplewise", "__weakref__")
 
     def __init__(self, fn: Callable, name: str, layout: str | None, bucket: bool,
                  task: str | None = None, ranking: bool = False, kind: str = "loss",
-                 index_only_ignore: bool = False, core_axis: bool = False):
+                 index_only_ignore: bool = False, core_axis: bool = False, samplewise: bool = False):
         self.fn, self.name, self.layout, self.bucket = fn, name, layout, bucket
+        self.samplewise = samplewise
         self.task, self.ranking, self.kind = task, ranking, kind
         self.index_only_ignore = index_only_ignore
         self.core_axis = core_axis
@@ -219,6 +223,10 @@ def _geometry(spec: Spec, leaves: list, tmpl: tuple, names: tuple, policy: str):
             tgt_axes = tuple(range(len(want)))
             real_elem = want
         elem_axes_in_preds = None
+        if spec.samplewise or kw.get("multidim_average") == "samplewise":
+            # one output value per sample: the sample axis (0) keeps its length, the others pad
+            pred_axes = tuple(i for i in pred_axes if i != 0)
+            tgt_axes = tuple(i for i in tgt_axes if i != 0)
     padded_preds_shape = _buckets.bucket_shape(shape, pred_axes, policy)
     pads = [(pos["preds"], padded_preds_shape)]
     if targets is not None:

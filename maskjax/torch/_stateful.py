@@ -56,7 +56,8 @@ def _new_spec(metric: Any) -> _front.Spec:
     else:
         layout, bucket = None, False
     return _front.make_spec(metric.update, f"{cls}@{id(metric)}", "metric", layout, bucket,
-                            task=getattr(metric, "task", None), ranking=cls in RANKING)
+                            task=getattr(metric, "task", None), ranking=cls in RANKING,
+                            samplewise=getattr(metric, "multidim_average", None) == "samplewise")
 
 
 # Batched updates (CPU). Switching between torch's and JAX's runtimes costs a CPU loop more than a

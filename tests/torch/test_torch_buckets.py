@@ -109,6 +109,38 @@ def test_bucketed_metric_equals_unbucketed(name, task):
     torch.testing.assert_close(got, want, rtol=2e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("name", ["accuracy", "f1_score", "stat_scores"])
+def test_samplewise_keeps_one_value_per_real_sample(name, task):
+    """``multidim_average="samplewise"``: buckets pad the other axes only (N=5 once gave 6
+    values, the last a padded row's 0), one-shot and streaming, against torchmetrics."""
+    import torchmetrics
+    preds, target, kw = _metric_inputs(task)
+    tm_kw = {"num_classes": C} if task == "multiclass" else kw and {"num_labels": 3}
+    oracle = getattr(torchmetrics.functional, name)
+    avg = {"average": "micro"}
+    want = oracle(preds, target, task=task, multidim_average="samplewise", **avg, **tm_kw)
+    got = getattr(mt.metrics, name)(preds, target, task=task, multidim_average="samplewise", **avg, **kw)
+    assert tuple(got.shape) == tuple(want.shape) and got.shape[0] == N
+    torch.testing.assert_close(got.to(want.dtype), want)
+    cls = {"accuracy": "Accuracy", "f1_score": "F1Score", "stat_scores": "StatScores"}[name]
+    ours = getattr(mt.metrics, cls)(task=task, multidim_average="samplewise", capacity=16, **avg, **kw)
+    peer = getattr(torchmetrics, cls)(task=task, multidim_average="samplewise", **avg, **tm_kw)
+    for seed, (n, t) in enumerate([(5, 13), (3, 7), (7, 30)]):  # 5 -> 6, 3 -> 3, 7 -> 8 rows
+        g = _g(seed + 20)
+        if task == "binary":
+            p, y = torch.rand(n, t, generator=g), torch.randint(0, 2, (n, t), generator=g)
+        elif task == "multiclass":
+            p, y = torch.randn(n, C, t, generator=g), torch.randint(0, C, (n, t), generator=g)
+        else:
+            p, y = torch.rand(n, 3, t, generator=g), torch.randint(0, 2, (n, 3, t), generator=g)
+        ours.update(p, y)
+        peer.update(p, y)
+    want = peer.compute()
+    got = ours.compute()[:15]  # a streaming samplewise state holds `capacity` rows: 15 are real
+    torch.testing.assert_close(got.to(want.dtype), want)
+
+
 def test_bucketed_top_k_and_streaming_classes_equal_unbucketed():
     preds, target, _ = _metric_inputs("multiclass")
     with mt.buckets(None):
