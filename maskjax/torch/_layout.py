@@ -164,8 +164,8 @@ def _geometry(spec: Spec, leaves: list, tmpl: tuple, names: tuple, policy: str):
     """
     n_args = len(tmpl) - len(names)
     kw = dict(zip(names, tmpl[n_args:]))
-    if kw.get("reduction", "mean") not in _BUCKET_REDUCTIONS:
-        return None
+    if kw.get("reduction", "mean") not in _BUCKET_REDUCTIONS or kw.get("average_axis") is not None:
+        return None  # average_axis: a mean over an axis, which padding would lengthen
     pos = {}
     for i, v in enumerate(tmpl[:n_args]):
         if i < 2 and v.__class__ is _Slot:
@@ -182,6 +182,11 @@ def _geometry(spec: Spec, leaves: list, tmpl: tuple, names: tuple, policy: str):
         return None
     shape = tuple(preds.shape)
     ndim = len(shape)
+    for k in _PER_CLASS:  # only a per-class [C] vector (or a scalar) keeps its meaning under padding
+        w = kw.get(k)
+        w = leaves[w.i] if w.__class__ is _Slot else w
+        if isinstance(w, torch.Tensor) and (w.ndim > 1 or (w.ndim == 1 and ndim < 2 and w.numel() > 1)):
+            return None
     if spec.layout == "class":
         if ndim < 2:
             return None

@@ -349,6 +349,27 @@ def test_axis_ambiguous_shape_raises(task):
         M.precision(s, y, task=task, num_classes=C, axis=1.0)
 
 
+CURVE_AXIS = [("auroc", {}), ("auroc", dict(multi_class="ovo")), ("auroc", dict(thresholds=11)),
+              ("average_precision", {}), ("roc_curve", {}), ("precision_recall_curve", {}),
+              ("best_threshold", {}), ("calibration_error", {})]
+
+
+@pytest.mark.parametrize("name,extra", CURVE_AXIS, ids=[f"{c[0]}-{sorted(c[1])}" for c in CURVE_AXIS])
+def test_curves_with_c_equal_t_and_an_explicit_axis(name, extra):
+    """``[N, C, C]`` scores with ``axis=1`` read nothing twice (the class axis moved last was
+    once checked again as if no axis had been passed, and raised "Pass axis=1")."""
+    s = RNG.random((6, C, C)).astype(np.float32)
+    s /= s.sum(-1, keepdims=True)
+    y = RNG.integers(0, C, (6, C))
+    fn = getattr(M, name)
+    kw = dict(task="multiclass", num_classes=C, **extra)
+    want = fn(s, y, axis=-1, **kw)
+    got = fn(np.moveaxis(s, -1, 1), y, axis=1, **kw)
+    jax.tree_util.tree_map(close, got, want)
+    if name in ("auroc", "average_precision") and not extra:
+        close(got, om.tm_classification(name, "multiclass", np.moveaxis(s, -1, 1), y, num_classes=C))
+
+
 TRAIL = [("accuracy", {}), ("precision", {}), ("f1_score", {}), ("jaccard_index", {}), ("dice_score", {}),
          ("stat_scores", {}), ("confusion_matrix", {}), ("cohen_kappa", {}), ("matthews_corrcoef", {}),
          ("balanced_accuracy", {}), ("hamming_distance", {}), ("auroc", {}), ("average_precision", {}),

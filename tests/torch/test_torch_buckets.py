@@ -141,6 +141,32 @@ def test_samplewise_keeps_one_value_per_real_sample(name, task):
     torch.testing.assert_close(got.to(want.dtype), want)
 
 
+@pytest.mark.parametrize("pw_shape", [(N, 1), (N, 3), (N,)], ids=["N1", "NL", "N-1d-preds"])
+def test_row_shaped_pos_weight_is_not_padded_away(pw_shape):
+    """A ``pos_weight`` broadcast over the rows (numpy rules) makes the call unbucketed: padded rows
+    once raised "must broadcast to `preds` shape (6, 3)" for N=5, a shape the caller never passed."""
+    g = _g(31)
+    shape = (N,) if len(pw_shape) == 1 else (N, 3)
+    x, t = torch.randn(shape, generator=g), torch.randint(0, 2, shape, generator=g).float()
+    pw = torch.rand(pw_shape, generator=g) + 0.5
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ours = mt.losses.binary_cross_entropy(x1, t, pos_weight=pw)
+    native = torch.nn.functional.binary_cross_entropy_with_logits(x2, t, pos_weight=pw)
+    torch.testing.assert_close(ours, native)
+    ours.backward(), native.backward()
+    torch.testing.assert_close(x1.grad, x2.grad)
+
+
+def test_average_axis_losses_are_not_bucketed():
+    """``average_axis`` means over an axis that padding would lengthen: such calls run unbucketed
+    (they once raised about a `mask` the caller never passed, three calls out of four)."""
+    g = _g(32)
+    for shape in ((4, 4), (5, 3), (5, 3)):
+        x, y = torch.randn(shape, generator=g), torch.randn(shape, generator=g)
+        got = mt.losses.mean_squared_error(x, y, average_axis=-1, reduction="none")
+        torch.testing.assert_close(got, ((x - y) ** 2).mean(-1))
+
+
 def test_bucketed_top_k_and_streaming_classes_equal_unbucketed():
     preds, target, _ = _metric_inputs("multiclass")
     with mt.buckets(None):

@@ -58,6 +58,18 @@ def test_metric_functions_default_layout_match_torchmetrics(name, tm_name, avera
     torch.testing.assert_close(ours, ref)
 
 
+@pytest.mark.parametrize("name", ["auroc", "average_precision"])
+def test_curve_functions_default_layout_match_torchmetrics(name):
+    logits, labels = _data(3)
+    probs = torch.softmax(logits, 1)
+    ref = getattr(torchmetrics.functional, name)(probs, labels, task="multiclass", num_classes=C)
+    torch.testing.assert_close(getattr(mt.metrics, name)(probs, labels, task="multiclass", num_classes=C), ref)
+    m = getattr(mt.metrics, {"auroc": "AUROC", "average_precision": "AveragePrecision"}[name])(
+        task="multiclass", num_classes=C, capacity=N * T)
+    m.update(probs, labels)
+    torch.testing.assert_close(m.compute(), ref)
+
+
 def test_stateful_f1_matches_torchmetrics_over_batches():
     ref = torchmetrics.classification.MulticlassF1Score(num_classes=C, average="macro")
     ours = mt.metrics.F1Score(task="multiclass", num_classes=C, average="macro")

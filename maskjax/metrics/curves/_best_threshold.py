@@ -88,10 +88,10 @@ def best_threshold(preds: Any, targets: Any, *, task: str = "binary", criterion:
         min_recall = _checks.check_static_float(min_recall, "min_recall", 0.0, 1.0)
     from_logits = _format.check_from_logits(from_logits)
     ignore_index = _checks.check_ignore_index(ignore_index)
-    if axis is not None:     # the class axis to the end (torch's [N, C, d...] with axis=1)
-        preds, targets, mask, sample_weight = _format.class_axis_last(
-            _checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"), task=task,
-            num_classes=num_classes, axis=_format.check_axis(axis), mask=mask, sample_weight=sample_weight)
+    # the class axis to the end (torch's [N, C, d...] with axis=1; axis=None refuses an ambiguous shape)
+    preds, targets, mask, sample_weight = _format.class_axis_last(
+        _checks.as_array(preds, "preds"), _checks.as_array(targets, "targets"), task=task,
+        num_classes=num_classes, axis=_format.check_axis(axis), mask=mask, sample_weight=sample_weight)
     _invalid.check_weights(sample_weight)       # NaN / negative weights: ValueError when concrete
     bad = _invalid.any_invalid(preds, targets, mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
     return _invalid.poison(_best(
@@ -107,7 +107,7 @@ def best_threshold(preds: Any, targets: Any, *, task: str = "binary", criterion:
 def _best(preds, targets, mask, sample_weight, *, task, criterion, beta, min_precision, min_recall, num_classes,
           from_logits, lower_is_positive, ignore_index):
     p = _format.format_problems(preds, targets, task=task, num_classes=num_classes, from_logits=from_logits,
-                           mask=mask, sample_weight=sample_weight, ignore_index=ignore_index)
+                                mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, axis=-1)
     scores = -p.scores if lower_is_positive else p.scores
     c = _exact.sorted_counts(scores, p.labels, p.weights)
     k = c.tps.shape[0]

@@ -179,8 +179,10 @@ class PrecisionRecallCurve(NamedTuple):
 
 
 def _problems(preds, targets, task, num_classes, from_logits, mask, sample_weight, ignore_index, micro):
+    # the callers moved the class axis last already (class_axis_last): axis=-1, nothing to guess again
     return _format.format_problems(preds, targets, task=task, num_classes=num_classes, from_logits=from_logits,
-                              mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, micro=micro)
+                                   mask=mask, sample_weight=sample_weight, ignore_index=ignore_index, micro=micro,
+                                   axis=-1)
 
 
 def exact_roc(c, support, *, task, average, lower_is_positive):

@@ -124,7 +124,7 @@ def _auroc_ovo(preds, targets, mask, sample_weight, *, average, from_logits, ign
     elements of class a or b; ``macro`` = mean over pairs, ``weighted`` = weighted by the pair's share of
     the elements (prevalence). Pairs without both classes are ``nan`` and left out."""
     p = _format.format_problems(preds, targets, task="multiclass", from_logits=from_logits, mask=mask,
-                                sample_weight=sample_weight, ignore_index=ignore_index)
+                                sample_weight=sample_weight, ignore_index=ignore_index, axis=-1)  # moved last
     scores = -p.scores if lower_is_positive else p.scores
     c = scores.shape[0]
     a_idx, b_idx = np.nonzero(~np.eye(c, dtype=bool))           # ordered pairs, a != b
