@@ -135,7 +135,10 @@ def align(y_true: Any, y_pred: Any, *, class_ids: bool) -> tuple[Any, Any]:
 def align_metric(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
     """Keras metrics' layout: ``[B]`` labels against ``[B, 1]`` scores get the trailing
     axis; ``[B, 1]`` labels against ``[B, C]`` scores are squeezed; float labels
-    (hard 0/1 or class ids, as Keras hands them over) are cast to int32.
+    (hard 0/1 or class ids, as Keras hands them over) are cast to int32. Float
+    targets of the scores' own shape ``[..., C]`` (C > 1: one-hot, label-smoothed
+    or mixup rows) stay float, so the core reads them as rows (multiclass: their
+    argmax, as Keras' ``CategoricalAccuracy``) instead of truncating 0.8 to 0.
 
     Example:
       >>> import numpy as np
@@ -152,6 +155,8 @@ def align_metric(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
         y_true = ops.squeeze(y_true, axis=-1)
     elif rt == rp - 1 and y_pred.shape[-1] == 1:
         y_true = ops.expand_dims(y_true, -1)
-    if _is_float(y_true):
+    rows = _rank(y_true) == rp and rp >= 1 and y_pred.shape[-1] not in (1, None) and \
+        tuple(y_true.shape) == tuple(y_pred.shape)
+    if _is_float(y_true) and not rows:
         y_true = ops.cast(y_true, "int32")
     return y_true, y_pred

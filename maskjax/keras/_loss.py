@@ -6,6 +6,7 @@ import functools
 import inspect
 from typing import Any, Callable
 
+import jax.numpy as jnp
 import keras
 import numpy as np
 
@@ -20,6 +21,9 @@ ELEMENT_WISE = ("mean_squared_error", "mean_absolute_error", "huber_loss", "log_
 # Losses whose integer targets may be class ids against ``[..., C]`` scores.
 CLASS_ID_TARGETS = ("cross_entropy", "softmax_focal_loss", "dice_loss", "generalized_dice_loss",
                     "jaccard_loss", "tversky_loss")
+# Losses of one value per sample (or batch) whose core sample_weight weights elements inside the
+# overlap: Keras weights the samples' losses (sample_weighted_loss).
+OVERLAP = ("dice_loss", "generalized_dice_loss", "jaccard_loss", "tversky_loss")
 
 _KERAS_REDUCTIONS = {"mean_with_sample_weight": "mean", None: "none"}
 # Reductions Keras divides by the number of replicas under a tf.distribute strategy (its
@@ -67,6 +71,30 @@ def per_sample_loss(preds: Any, targets: Any, *, loss_fn: Callable, mask: Any = 
     values = loss_fn(preds, targets, reduction="none", **options)
     per_sample = maskjax.reduce(values, axis=-1, reduction="mean")
     return maskjax.reduce(per_sample, mask=mask, sample_weight=sample_weight, reduction=reduction)
+
+
+def sample_weighted_loss(preds: Any, targets: Any, *, loss_fn: Callable, sample_weight: Any,
+                         mask: Any = None, reduction: str = "sum_over_batch_size", **options: Any) -> Any:
+    """Keras' rule for a loss of one value per sample (or one per batch) with a ``[B]`` weight.
+
+    Overlap losses (dice, Tversky, Jaccard) take ``sample_weight`` inside I, P and T in the
+    core; Keras weights each sample's loss instead (``Dice(axis=(1, 2, 3))``), and a
+    batch-wide loss (``axis=None``) is broadcast to the weights first, as Keras does. The core
+    gives the values (``reduction="none"``, the mask inside), :func:`maskjax.reduce` weights and
+    reduces them.
+
+    Example:
+      >>> import numpy as np, maskjax
+      >>> from maskjax.keras._loss import sample_weighted_loss
+      >>> t = np.array([[1.0, 0.0], [1.0, 1.0]], np.float32); p = np.array([[1.0, 0.0], [0.0, 0.0]], np.float32)
+      >>> float(sample_weighted_loss(p, t, loss_fn=maskjax.losses.dice_loss, sample_weight=np.array([1.0, 3.0]),
+      ...                            smooth=0.0, pool_classes=True, from_logits=False))  # (0·1 + 1·3) / 2
+      1.5
+    """
+    values = loss_fn(preds, targets, mask=mask, reduction="none", **options)
+    weight = jnp.asarray(sample_weight)
+    values = jnp.broadcast_to(values, weight.shape[:1] + values.shape[1:]) if values.ndim == 0 else values
+    return maskjax.reduce(values, sample_weight=weight, reduction=reduction)
 
 
 def _config_value(v: Any) -> Any:
@@ -133,6 +161,7 @@ class Loss(keras.losses.Loss):
         core = getattr(maskjax.losses, name_, None) is self.fn
         self._per_sample = core and name_ in ELEMENT_WISE
         self._class_ids = core and name_ in CLASS_ID_TARGETS
+        self._overlap = core and name_ in OVERLAP
         self._average_axis = "average_axis" in params
 
     def _call_core(self, y_true: Any, y_pred: Any, reduction: str, mask: Any = None,
@@ -143,6 +172,8 @@ class Loss(keras.losses.Loss):
             kwargs["mask"] = mask
         if sample_weight is not None:
             kwargs["sample_weight"] = sample_weight
+        if self._overlap and sample_weight is not None and len(getattr(sample_weight, "shape", ())) == 1:
+            return _backend.front(sample_weighted_loss, "loss")(y_pred, y_true, loss_fn=self.fn, **kwargs)
         if self._per_sample and len(y_pred.shape) >= 2:
             if self._average_axis:
                 kwargs["average_axis"] = -1

@@ -119,6 +119,46 @@ def check_weighted_metrics_on_default_objects():
     np.testing.assert_allclose(got["acc"], want["acc"], rtol=1e-5)
 
 
+def check_overlap_losses_weight_samples_as_keras():
+    """Keras weights each sample's dice / Tversky loss by ``sample_weight`` [B] (and broadcasts a
+    batch-wide ``axis=None`` loss to the weights); the core's sample_weight weights elements inside
+    the overlap, which the front once passed through: [1, 3] gave the unweighted 0.5321, not 1.1122."""
+    import keras
+    import maskjax.keras as mk
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, (3, 4, 4, 2)).astype("float32")
+    p = rng.random((3, 4, 4, 2)).astype("float32")
+    for sw in (np.array([1.0, 3.0, 0.5], "float32"), np.array([0.0, 1.0, 0.0], "float32")):
+        for per_sample, axis in ((True, (1, 2, 3)), (False, None)):
+            opts = dict(smooth=0.0, per_sample=per_sample, pool_classes=True)
+            for red in ("sum_over_batch_size", "sum"):
+                want = float(keras.losses.Dice(axis=axis, reduction=red)(y, p, sample_weight=sw))
+                got = float(mk.Loss("dice_loss", reduction=red, **opts)(y, p, sample_weight=sw))
+                np.testing.assert_allclose(got, want, rtol=1e-5, err_msg=f"dice {axis} {red} {sw}")
+            # α = β: Keras' Tversky swapped them up to 3.15 (README), equal weights read the same
+            want = float(keras.losses.Tversky(alpha=0.4, beta=0.4, axis=axis)(y, p, sample_weight=sw))
+            got = float(mk.Loss("tversky_loss", alpha=0.4, beta=0.4, **opts)(y, p, sample_weight=sw))
+            np.testing.assert_allclose(got, want, rtol=1e-5, err_msg=f"tversky {axis} {sw}")
+
+
+def check_soft_target_rows_equal_categorical_accuracy():
+    """Label-smoothed or mixup rows stay rows: the front once cast them to int32 ([.1, .8, .1] ->
+    class 0), giving 0.33 where Keras' CategoricalAccuracy gives 0.67."""
+    import keras
+    import maskjax
+    import maskjax.keras as mk
+    rng = np.random.default_rng(4)
+    p = rng.random((4, 8, 3)).astype("float32")
+    y = rng.dirichlet(np.ones(3) * 0.7, size=(4, 8)).astype("float32")
+    ours = mk.Metric(maskjax.metrics.Accuracy(task="multiclass", num_classes=3))
+    keras_acc = keras.metrics.CategoricalAccuracy()
+    for b in range(4):
+        ours.update_state(y[b], p[b])
+        keras_acc.update_state(y[b], p[b])
+    np.testing.assert_allclose(float(ours.result()), float(keras_acc.result()), rtol=1e-6)
+    assert float(ours.result()) not in (0.0, 1.0)
+
+
 def check_class_id_equals_sklearn():
     from sklearn.metrics import precision_score, recall_score
     import maskjax
