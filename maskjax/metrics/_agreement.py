@@ -274,7 +274,12 @@ def cohen_kappa(preds: Any, targets: Any, *, task: str, num_classes: int | None 
     with ``W`` = 1 − I (unweighted, O(N + C) from class counts), ``|i − j|``
     (linear) or ``(i − j)²`` (quadratic; these two build the C×C matrix).
     Matches scikit-learn ``cohen_kappa_score`` (``preds``, ``targets`` in
-    either order: kappa is symmetric). Binary or multiclass.
+    either order: kappa is symmetric) and torchmetrics. Binary or multiclass.
+    Weighted kappa counts distances in class ids ``0 … C−1``, as torchmetrics
+    and scikit-learn with ``labels=range(C)``; scikit-learn *without*
+    ``labels=`` ranks only the classes present, so the two differ when a class
+    between two present ones never occurs (``[0, 1, 1, 0]`` vs ``[0, 3, 1, 1]``:
+    linear 0.25 here, 0.333 there). Pass ``labels=`` to pick classes.
 
     Args:
       __ARGS__

@@ -267,6 +267,19 @@ def test_labels_confusion_matrix_and_kappa(normalize):
     close(m.compute(m.update(m.init(), p, y)), om.sk("confusion_matrix", y, p, labels=labels))
 
 
+@pytest.mark.parametrize("weights", ["linear", "quadratic"])
+def test_weighted_kappa_with_an_absent_middle_class(weights):
+    """Distances count class ids (torchmetrics; scikit-learn with ``labels=range(C)``), as the
+    docstring says; scikit-learn's default ranks the present classes only: with class 2 absent,
+    0.25 / 0.375 here against its 0.333 / 0.5, which ``labels=`` of the present classes gives."""
+    y, yhat = np.array([0, 1, 1, 0]), np.array([0, 3, 1, 1])
+    got = M.cohen_kappa(yhat, y, task="multiclass", num_classes=C, weights=weights)
+    close(got, om.sk("cohen_kappa_score", y, yhat, weights=weights, labels=list(range(C))))
+    close(got, om.tm_classification("cohen_kappa", "multiclass", yhat, y, num_classes=C, weights=weights))
+    close(M.cohen_kappa(yhat, y, task="multiclass", num_classes=C, weights=weights, labels=[0, 1, 3]),
+          om.sk("cohen_kappa_score", y, yhat, weights=weights))
+
+
 @pytest.mark.parametrize("name", ["precision", "recall", "f1_score", "jaccard_index", "accuracy"])
 @pytest.mark.parametrize("pos_label", [0, 7])
 def test_pos_label(name, pos_label):
