@@ -3,7 +3,9 @@
 torch conventions, explicitly: losses take **logits** (``from_logits=True``);
 the **class axis is 1** for ``[N, C, d...]`` in losses and metrics (as
 ``F.cross_entropy`` and torchmetrics); **int64** labels (range-checked, never
-wrapped); ``cross_entropy`` ignores **-100** as torch does.
+wrapped); ``cross_entropy`` ignores **-100** as torch does. float64 tensors are
+computed in float32 while JAX's 64-bit mode is off (a ``UserWarning`` says so
+once; ``jax.config.update("jax_enable_x64", True)`` keeps float64).
 
 * :mod:`maskjax.torch.losses` — every core loss as a differentiable torch
   function (the gradient JAX computes with the value flows back into the torch

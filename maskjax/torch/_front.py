@@ -30,6 +30,8 @@ to the last position, where the core expects it, inside the program.
 from __future__ import annotations
 
 import math
+import sys
+import warnings
 from typing import Any, Callable
 
 import jax
@@ -146,6 +148,24 @@ def _keep_copy(t: torch.Tensor, key: tuple, out: np.ndarray, view: torch.Tensor 
     _RECENT[key] = (t, t._version, out, view)
 
 
+_WARNED_FLOAT64 = [False]
+
+
+def warn_float64() -> None:
+    """Say once per process that float64 input is computed in float32 (JAX's x64 mode is off)."""
+    if _WARNED_FLOAT64[0]:
+        return
+    _WARNED_FLOAT64[0] = True
+    level, frame = 1, sys._getframe(0)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(("maskjax.", "torch.")):
+        frame, level = frame.f_back, level + 1  # point at the caller's line, outside maskjax
+    warnings.warn(
+        "maskjax.torch: float64 tensors are computed in float32 while JAX's 64-bit mode is off "
+        "(results are float32; e.g. a score within float32 rounding of a threshold may land on "
+        "either side). For float64, call jax.config.update('jax_enable_x64', True) before the "
+        "first maskjax call. This warning is shown once.", UserWarning, stacklevel=level)
+
+
 def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
     """One leaf on its way in: a NumPy view for common CPU tensors, else :func:`to_jax`.
 
@@ -175,6 +195,8 @@ def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
                 if tracked:
                     _keep_copy(t, key, out)
                 return out
+            if dt is torch.float64:
+                warn_float64()
             # One copy that pads, makes contiguous and narrows, by torch into a NumPy-owned array:
             # inside a torch loop torch's copy is the warm path (W9 int64 labels: 24 µs a step vs 40
             # with NumPy's min/max/astype, bench/RESULTS.md, "torch front, session 6").
@@ -192,6 +214,8 @@ def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
             if labels:
                 _keep_copy(t, key, out, view)
             return out
+        if t.dtype is torch.float64 and not _interop.x64_enabled():
+            warn_float64()
         if pad is not None:
             t = _pad(t.detach(), pad)
         return to_jax(t, name=name)

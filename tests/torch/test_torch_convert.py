@@ -123,3 +123,23 @@ def test_numpy_and_dlpack_objects_go_through_same_path():
     t = torch.ones(4, 4)
     a = to_jax(t)  # a torch tensor routed to maskjax.torch
     assert _shares(a, t)
+
+
+def test_float64_is_computed_in_float32_and_says_so_once(monkeypatch):
+    """float64 scores 0.5 + 1e-9 round to the 0.5 threshold in float32 (recall 0.5 where float64
+    torchmetrics gives 1.0): the torch front warns once, naming the way to keep float64."""
+    import warnings
+    from maskjax.torch import _front
+    monkeypatch.setattr(_front, "_WARNED_FLOAT64", [False])
+    p = torch.tensor([0.5 + 1e-9, 0.9, 0.3, 0.9], dtype=torch.float64)
+    y = torch.tensor([1, 0, 0, 1])
+    with pytest.warns(UserWarning, match="jax_enable_x64") as rec:
+        got = mt.metrics.recall(p, y, task="binary")
+    assert rec[0].filename == __file__  # points at the caller's line
+    torch.testing.assert_close(got, torch.tensor(0.5))  # the float32 reading, as documented
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = mt.metrics.Recall(task="binary")
+        m.update(p, y)
+        mt.losses.cross_entropy(torch.randn(3, 4, dtype=torch.float64), torch.tensor([1, 2, 3]))
+    torch.testing.assert_close(m.compute(), got)
