@@ -63,6 +63,19 @@ def _as_tf(x: Any) -> tf.Tensor:
     return tf.convert_to_tensor(x.astype(narrow) if narrow is not None else x)
 
 
+def _saturate_int64(x: tf.Tensor) -> tf.Tensor:
+    """In a graph (no eager range check), int64 becomes int32 by saturating, never wrapping.
+
+    jax2tf would wrap 2³² + 1 to class 1, a plausible loss; clipped to ±(2³¹ − 1) the label is
+    out of range for any class count, so losses give NaN and metrics drop it (the documented
+    out-of-range rule; eagerly such a value raises ``ValueError``).
+    """
+    if x.dtype != tf.int64 or _interop.x64_enabled():
+        return x
+    info = np.iinfo(np.int32)
+    return tf.cast(tf.clip_by_value(x, info.min, info.max), tf.int32)
+
+
 def _jax_dtype(dtype: tf.DType):
     if dtype == tf.bfloat16:
         return jax.numpy.bfloat16
@@ -190,6 +203,7 @@ def run(fn: Callable, args: tuple, kwargs: dict, differentiable: bool) -> Any:
     leaves = [_as_tf(x) for x in call.leaves]
     if tf.executing_eagerly():
         return _eager(call, leaves, differentiable)
+    leaves = [_saturate_int64(x) for x in leaves]
     try:
         return _converted(call, leaves, differentiable)
     except Exception as err:  # noqa: BLE001 - what jax2tf cannot convert takes the documented fallback

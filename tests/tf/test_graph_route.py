@@ -48,6 +48,28 @@ def test_loss_and_gradient_in_tf_function_match_core(jit_compile):
     np.testing.assert_allclose(grad.numpy(), np.asarray(want_grad), rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_int64_labels_beyond_int32_never_wrap_in_a_graph(jit_compile):
+    """Eagerly 2³² + 1 raises; in a graph there is no eager check, and jax2tf's cast once wrapped
+    it to class 1 (a finite loss, accuracy counting it). Saturated, it is out of range: the loss
+    is NaN and the metric drops the element (the documented rule)."""
+    logits = tf.constant([[2.0, 0.0, -1.0], [0.0, 1.0, 3.0], [1.0, 1.0, 1.0]])
+    bad = tf.constant([0, 2**32 + 1, 2], tf.int64)
+    loss = tf.function(lambda p, y: mtf.losses.cross_entropy(p, y), jit_compile=jit_compile)
+    acc = tf.function(lambda p, y: mtf.metrics.accuracy(p, y, task="multiclass", num_classes=3),
+                      jit_compile=jit_compile)
+    assert np.isnan(loss(logits, bad).numpy())
+    kept = np.array([0, 2])  # accuracy of the two in-range elements, read from sklearn
+    from sklearn.metrics import accuracy_score
+    want = accuracy_score(bad.numpy()[kept], np.argmax(logits.numpy()[kept], -1))
+    np.testing.assert_allclose(acc(logits, bad).numpy(), want)
+    with pytest.raises(ValueError, match="int32 range"):
+        mtf.losses.cross_entropy(logits, bad)
+    good = tf.constant([0, 1, 2], tf.int64)  # in range: unchanged
+    np.testing.assert_allclose(loss(logits, good).numpy(), mtf.losses.cross_entropy(logits, good).numpy(),
+                               rtol=1e-6)
+
+
 def test_graph_route_is_native_tf_ops_not_py_function():
     logits, labels, mask, sw = _case()
     fn = tf.function(lambda p, y: mtf.losses.cross_entropy(p, y))
