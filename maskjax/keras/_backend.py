@@ -98,7 +98,8 @@ def align(y_true: Any, y_pred: Any, *, class_ids: bool) -> tuple[Any, Any]:
     """Keras' layout rules for ``(y_true, y_pred)`` (shapes and dtypes only).
 
     * ``[..., 1]`` predictions against labels one rank lower: the labels get
-      the trailing axis (Keras' ``squeeze_or_expand_to_same_rank``).
+      the trailing axis; ``[..., 1]`` labels against predictions one rank
+      lower are squeezed (Keras' ``squeeze_or_expand_to_same_rank``).
     * ``class_ids`` (sparse classification: labels are class ids against
       ``[..., C]`` scores): ``[..., 1]`` labels of the predictions' rank are
       squeezed, and float labels one rank lower are cast to int32.
@@ -118,6 +119,9 @@ def align(y_true: Any, y_pred: Any, *, class_ids: bool) -> tuple[Any, Any]:
     y_true = ops.convert_to_tensor(y_true)
     y_pred = ops.convert_to_tensor(y_pred)
     rt, rp = _rank(y_true), _rank(y_pred)
+    if rt == rp + 1 and y_true.shape[-1] == 1:  # [B, 1] labels against [B] predictions: squeezed
+        y_true = ops.squeeze(y_true, axis=-1)
+        rt -= 1
     if class_ids and rt == rp and rp >= 1 and y_true.shape[-1] == 1 and y_pred.shape[-1] != 1:
         y_true = ops.squeeze(y_true, axis=-1)
         rt -= 1
@@ -134,7 +138,7 @@ def align(y_true: Any, y_pred: Any, *, class_ids: bool) -> tuple[Any, Any]:
 
 def align_metric(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
     """Keras metrics' layout: ``[B]`` labels against ``[B, 1]`` scores get the trailing
-    axis; ``[B, 1]`` labels against ``[B, C]`` scores are squeezed; float labels
+    axis; ``[B, 1]`` labels against ``[B, C]`` or ``[B]`` scores are squeezed; float labels
     (hard 0/1 or class ids, as Keras hands them over) are cast to int32. Float
     targets of the scores' own shape ``[..., C]`` (C > 1: one-hot, label-smoothed
     or mixup rows) stay float, so the core reads them as rows (multiclass: their
@@ -151,7 +155,9 @@ def align_metric(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
     y_true = ops.convert_to_tensor(y_true)
     y_pred = ops.convert_to_tensor(y_pred)
     rt, rp = _rank(y_true), _rank(y_pred)
-    if rt == rp and rp >= 1 and y_true.shape[-1] == 1 and y_pred.shape[-1] not in (1, None):
+    if rt == rp + 1 and y_true.shape[-1] == 1:  # [B, 1] labels against [B] scores: squeezed
+        y_true = ops.squeeze(y_true, axis=-1)
+    elif rt == rp and rp >= 1 and y_true.shape[-1] == 1 and y_pred.shape[-1] not in (1, None):
         y_true = ops.squeeze(y_true, axis=-1)
     elif rt == rp - 1 and y_pred.shape[-1] == 1:
         y_true = ops.expand_dims(y_true, -1)

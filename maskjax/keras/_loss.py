@@ -44,10 +44,13 @@ def _resolve(fn: str | Callable) -> Callable:
 
 @functools.lru_cache(maxsize=None)
 def _parameters(fn: Callable) -> frozenset:
+    """The parameter names of ``fn`` ("**" when it takes any keyword); empty when unknown."""
     try:
-        return frozenset(inspect.signature(fn).parameters)
+        params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return frozenset()
+    var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return frozenset(params) | ({"**"} if var_kw else set())
 
 
 def per_sample_loss(preds: Any, targets: Any, *, loss_fn: Callable, mask: Any = None,
@@ -154,6 +157,11 @@ class Loss(keras.losses.Loss):
         self.maskjax_reduction = _KERAS_REDUCTIONS.get(reduction, reduction)
         self.options = dict(options)
         params = _parameters(self.fn)
+        unknown = sorted(set(options) - params)
+        if unknown and params and "**" not in params:  # say so now, not at the first step of fit
+            known = sorted(params - {"preds", "targets", "mask", "sample_weight", "reduction", "from_logits"})
+            raise TypeError(f"{getattr(self.fn, '__name__', 'the loss')} takes no option(s) {unknown}; "
+                            f"its options are {known}.")
         self._kwargs = dict(options)
         if "from_logits" in params:
             self._kwargs["from_logits"] = from_logits

@@ -38,6 +38,28 @@ def test_loss_config_round_trip_and_errors():
         mk.Metric(maskjax.metrics.accuracy)
 
 
+def test_unknown_loss_options_raise_when_the_loss_is_built():
+    with pytest.raises(TypeError, match=r"focal_loss takes no option\(s\) \['label_smoothing'\].*'gamma'"):
+        mk.Loss("focal_loss", label_smoothing=0.1)  # once: only at the first step of fit
+    mk.Loss("cross_entropy", label_smoothing=0.1)
+    mk.Loss(lambda p, t, **kw: 0.0, anything=1)  # a **kwargs loss takes whatever it is given
+
+
+@pytest.mark.parametrize("name,keras_cls", [("binary_cross_entropy", "BinaryCrossentropy"),
+                                            ("mean_squared_error", "MeanSquaredError")])
+def test_b1_labels_against_b_predictions_are_squeezed_as_keras(name, keras_cls):
+    """Keras squeezes ``[B, 1]`` labels against ``[B]`` predictions; the front once raised
+    "`preds` and `targets` must have the same shape"."""
+    rng = np.random.default_rng(5)
+    p = rng.uniform(0.05, 0.95, 8).astype(np.float32)
+    y = rng.integers(0, 2, (8, 1)).astype(np.float32)
+    want = float(getattr(keras.losses, keras_cls)()(y, p))
+    np.testing.assert_allclose(float(mk.Loss(name)(y, p)), want, rtol=1e-6)
+    m, k = mk.Metric(maskjax.metrics.Accuracy(task="binary")), keras.metrics.BinaryAccuracy()
+    m.update_state(y, p), k.update_state(y, p)
+    np.testing.assert_allclose(float(m.result()), float(k.result()), rtol=1e-6)
+
+
 def test_metric_streams_and_resets():
     m = mk.Metric(maskjax.metrics.Precision(task="binary"))
     p = np.array([0.9, 0.8, 0.1, 0.7], np.float32)
