@@ -574,6 +574,8 @@ def loss(spec: Spec, args: tuple, kwargs: dict) -> Any:
     if (spec.index_only_ignore and kwargs.get("ignore_index") is not None and len(args) > 1
             and isinstance(args[1], torch.Tensor) and args[1].is_floating_point()):
         kwargs["ignore_index"] = None  # torch: probability targets have no ignore_index
+    if spec.index_only_ignore and kwargs.get("axis") == 1 and args and getattr(args[0], "ndim", 2) == 1:
+        kwargs["axis"] = 0  # torch's unbatched input [C] (F.cross_entropy): its class axis is 0
     if is_compiling() and COMPILED_CALL:
         return COMPILED_CALL[0](spec, args, kwargs)
     check_weights(kwargs)

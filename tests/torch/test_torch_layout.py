@@ -36,6 +36,21 @@ def test_cross_entropy_default_layout_matches_torch(buckets):
     assert abs(mt.losses.cross_entropy(logits, labels, axis=-1).item() - native.item()) > 1e-3
 
 
+@pytest.mark.parametrize("target", ["index", "probs"])
+def test_unbatched_cross_entropy_matches_torch(target):
+    """torch takes an unbatched ``[C]`` input (class axis 0); the default ``axis=1`` once raised
+    "out of range for rank 1"."""
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(C, generator=g)
+    y = torch.tensor(3) if target == "index" else torch.softmax(torch.randn(C, generator=g), 0)
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ours = mt.losses.cross_entropy(x1, y, label_smoothing=0.1)
+    native = F.cross_entropy(x2, y, label_smoothing=0.1)
+    torch.testing.assert_close(ours, native)
+    ours.backward(), native.backward()
+    torch.testing.assert_close(x1.grad, x2.grad)
+
+
 def test_cross_entropy_reduction_none_matches_torch():
     logits, labels = _data(1)
     labels[2, 4] = -100
