@@ -32,7 +32,9 @@ def _shift_by_max(preds: jax.Array, axis: int) -> jax.Array:
 
     Softmax does not change under a shift, and ``x_y − logsumexp(x)`` computed unshifted cancels in
     float32 once logits are large (``[1e4, 1e4]`` gave 0.69336 for log 2 = 0.693147;
-    ``jax.nn.log_softmax`` and torch shift the same way).
+    ``jax.nn.log_softmax`` and torch shift the same way). The shifted max is 0, so callers take
+    ``log Σ exp`` directly: ``logsumexp`` would find the max again (W8's [16, 20, 192] value and
+    gradient: about the unshifted time, vs +20% with ``logsumexp`` of the shifted values).
     """
     m = jax.lax.stop_gradient(jnp.max(preds, axis=axis, keepdims=True))
     return preds - jnp.where(jnp.isfinite(m), m, jnp.zeros((), preds.dtype))
@@ -157,8 +159,8 @@ def cross_entropy(preds: Any, targets: Any, *, axis: int = -1, from_logits: bool
         in_range = (labels >= 0) & (labels < num_classes)
         idx = jnp.expand_dims(labels, ax)
         if from_logits:
-            preds = _shift_by_max(preds, ax)
-            lse = jax.nn.logsumexp(preds, axis=ax)
+            preds = _shift_by_max(preds, ax)  # max 0: log Σ exp is safe without logsumexp's own max
+            lse = jnp.log(jnp.sum(jnp.exp(preds), axis=ax))
             logp_y = jnp.squeeze(jnp.take_along_axis(preds, idx, axis=ax, mode="clip"), ax) - lse
         else:
             logp = _log_probs(preds, ax, from_logits=False)
@@ -448,7 +450,7 @@ def multi_positive_cross_entropy(preds: Any, targets: Any, *, axis: int = -1,
     best = jnp.max(jnp.where(acceptable, scores, -jnp.inf), axis=ax)
     best = jnp.where(valid, best, jnp.zeros((), preds.dtype))
     if from_logits:
-        loss = jax.nn.logsumexp(scores, axis=ax) - best
+        loss = jnp.log(jnp.sum(jnp.exp(scores), axis=ax)) - best  # scores shifted: max 0
     else:
         loss = -best
     return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction, valid=valid)
