@@ -25,6 +25,8 @@ Install: ``pip install "maskjax[flax]"``.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any
 
 try:
@@ -48,6 +50,25 @@ def _set(var: Any, value: Any) -> None:
         var.value = value
 
 
+_INPUTS = frozenset({"self", "state", "preds", "targets", "values", "inputs", "mask", "sample_weight"})
+
+
+@functools.lru_cache(maxsize=256)
+def _update_keywords(metric: Any) -> frozenset:
+    """Keywords ``metric.update`` takes besides its inputs and weighting (``Bootstrap``'s ``ids``,
+    ``Grouped``'s ``groups``), through wrappers (``Bootstrap(Grouped(...))``)."""
+    out: set = set()
+    while metric is not None:
+        try:
+            params = inspect.signature(type(metric).update).parameters.values()
+        except (TypeError, ValueError):
+            break
+        out |= {p.name for p in params if p.name not in _INPUTS
+                and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+        metric = getattr(metric, "metric", None)
+    return frozenset(out)
+
+
 class Metric(nnx.Metric):
     """An ``nnx.Metric`` around a maskjax streaming metric or ``Collection``.
 
@@ -55,9 +76,10 @@ class Metric(nnx.Metric):
     (``metric.update(logits=..., labels=..., mask=...)``), or positionally
     (``metric.update(logits, labels, mask=...)``). Value metrics read
     ``values=`` (or the ``values`` name given here); a ``Collection``'s value
-    members (``loss=Mean()``) read the keyword named after them. Keywords a
-    metric does not use are ignored, so one ``nnx.MultiMetric.update(**batch)``
-    feeds every member.
+    members (``loss=Mean()``) read the keyword named after them; keywords the
+    metric's ``update`` takes (``ids=`` of a ``Bootstrap``, ``groups=`` of a
+    ``Grouped``) are passed on. Keywords a metric does not use are ignored, so
+    one ``nnx.MultiMetric.update(**batch)`` feeds every member.
 
     Args:
         metric: a streaming metric from :mod:`maskjax.metrics` (``Accuracy(...)``,
@@ -121,13 +143,17 @@ class Metric(nnx.Metric):
             mask: bool / 0-1 array, ``True`` keeps an element (broadcast from the left).
             sample_weight: per-element weights (the metric needs ``dtype="float32"``).
             **kwargs: ``logits=`` / ``labels=`` (the names given at construction), values of a
-                collection's value members by member name; other keywords are ignored.
+                collection's value members by member name, keywords the metric's ``update``
+                takes (``ids=``, ``groups=``); other keywords are ignored.
 
         Raises:
             TypeError: an input the metric needs is missing.
         """
         state = _get(self.state)
         weighting = dict(mask=mask, sample_weight=sample_weight)
+        # ids= (Bootstrap), groups= (Grouped): dropping them once gave merged bootstrap intervals
+        # of reused row ids and made Grouped unusable ("missing ... 'groups'")
+        weighting.update((k, kwargs[k]) for k in _update_keywords(self.metric) if k in kwargs)
         if self.metric.inputs == "values":
             if args:
                 vals = args[0]

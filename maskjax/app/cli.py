@@ -213,6 +213,10 @@ def _say_column_order(prog: str, part, sources) -> None:
         if len(cols) > 1:
             print(f"{prog}: --column {role}={','.join(patterns)} matched {len(cols)} columns, used in this order "
                   f"(natural order of their numbers): {', '.join(cols)}", file=sys.stderr)
+    cols = list(getattr(sources.get("preds"), "columns", ()))
+    if "preds" not in dict(part.columns) and len(cols) > 1:  # chosen as "every column no other role uses"
+        print(f"{prog}: --preds: score columns {', '.join(cols)} (every column no other role uses, in file "
+              f"order; a pandas index column is left out); name them with --column preds=...", file=sys.stderr)
 
 
 def _ci_level(text: str) -> float:
@@ -263,7 +267,10 @@ def _report(args: argparse.Namespace) -> int:
         rows = [s.n_rows for s in (_partitions.open_sources(p)["preds"] for p in parts)] if len(parts) > 1 else \
             [first_sources["preds"].n_rows]
         group_names = None
-        if args.group_column or (args.ci is not None and None in rows):
+        scores = bool(np.issubdtype(first[0].dtype, np.floating))
+        # rows unknown (CSV): counted when the route depends on them, so a CSV gets the exact curves
+        # that the same data as Parquet gets (and --ci / --group-column no longer change the route)
+        if args.group_column or (None in rows and (args.ci is not None or (args.exact is None and scores))):
             scans = engine.map(_partitions.scan_partition, parts)
             rows = [sc["rows"] for sc in scans]
             if args.group_column:
@@ -275,7 +282,6 @@ def _report(args: argparse.Namespace) -> int:
             parts = [dataclasses.replace(p, offset=int(o)) for p, o in zip(parts, offsets)]
         elif args.ci is not None:
             raise _readers.InputError("--ci needs the row count of every part")
-        scores = bool(np.issubdtype(first[0].dtype, np.floating))
         per_row = int(np.prod(first[0].shape[1:], dtype=np.int64))
         if args.exact is None:
             exact = scores and None not in rows and sum(rows) * per_row <= EXACT_MAX_SCORES

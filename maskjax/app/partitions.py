@@ -64,8 +64,8 @@ def open_sources(part: Part) -> dict:
     if "preds" in n:
         for role, rows in n.items():
             if rows != n["preds"]:
-                raise InputError(f"--preds has {n['preds']} rows but --{role} has {rows} rows"
-                                 + (f" ({paths['preds']})" if role != "preds" else ""))
+                raise InputError(f"--preds has {n['preds']} rows ({paths['preds']}) but --{role} has {rows} "
+                                 f"rows ({paths[role]})")
     return sources
 
 

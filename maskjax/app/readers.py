@@ -211,14 +211,27 @@ def _select_columns(role: str, path: str, available: Sequence[str], wanted: Sequ
     if name is not None:
         return [name]
     if role == "preds":
-        # Everything the other roles do not use, e.g. score columns p0..p4 next to a label column.
-        rest = [c for c in available if c not in taken and _default_name_match(c) is None]
+        # Everything the other roles do not use, e.g. score columns p0..p4 next to a label column,
+        # except a row index pandas' to_csv wrote (an unnamed first column): read as class 0's
+        # score it would shift every class silently (the CLI prints the columns it chose).
+        rest = [c for c in available if c not in taken and _default_name_match(c) is None
+                and not is_index_column(c)]
         if rest:
             return rest
     raise InputError(
         f"--{role}: cannot tell which columns of {path} to use (columns: {', '.join(available[:20])}); "
         f"name them with --column {role}=NAME[,NAME...]"
     )
+
+
+def is_index_column(name: str) -> bool:
+    """A row index written by pandas' ``to_csv`` (``""`` or ``"Unnamed: 0"``) or ``reset_index`` (``"index"``).
+
+    >>> from maskjax.app.readers import is_index_column
+    >>> [is_index_column(c) for c in ("Unnamed: 0", "index", "p0", "")]
+    [True, True, False, True]
+    """
+    return name in ("", "index") or re.fullmatch(r"Unnamed: \d+", name) is not None
 
 
 def is_glob(pattern: str) -> bool:

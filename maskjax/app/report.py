@@ -257,6 +257,17 @@ def _check_values(cfg: Config, preds: np.ndarray, targets: np.ndarray) -> None:
                              + ("" if cfg.ignore_index is not None else " (or pass --ignore-index)"))
     if cfg.scores and not np.all(np.isfinite(preds)):
         raise InputError("preds contain NaN or infinite values")
+    if not cfg.scores:  # hard predictions: an out-of-range one would drop its element from every count
+        kept = keep if preds.shape == keep.shape else np.ones(preds.shape, bool)
+        if cfg.task == "multiclass":
+            bad = kept & ((preds < 0) | (preds >= cfg.num_classes))
+            want, hint = f"class ids in [0, {cfg.num_classes})", "; check --num-classes"
+        else:
+            bad = kept & (preds != 0) & (preds != 1)
+            want, hint = "0 or 1", "; float scores are thresholded instead"
+        if np.any(bad):
+            raise InputError(f"hard preds must be {want}, found {preds[bad].flat[0]:g} "
+                             f"({int(np.sum(bad))} such value(s){hint})")
 
 
 def _flush_every(cfg: Config, elements_per_chunk: int) -> int:

@@ -50,7 +50,7 @@ CASES = {
     "bad role": (["--preds", "{d}/t.csv", "--targets", "{d}/t.csv", "--column", "scores=s", "--task", "binary"],
                  "role must be one of"),
     "row mismatch": (["--preds", "{d}/p.npy", "--targets", "{d}/y40.npy", "--task", "multiclass"],
-                     "50 rows but --targets has 40"),
+                     "p.npy) but --targets has 40 rows ("),
     "shape mismatch": (["--preds", "{d}/p.npy", "--targets", "{d}/y2d.npy", "--task", "multiclass"],
                        "do not match preds"),
     "num classes mismatch": (["--preds", "{d}/p.npy", "--targets", "{d}/y.npy", "--task", "multiclass",

@@ -54,6 +54,37 @@ def test_csv_default_columns(run_cli, tmp_path):
     assert s["per_class"][0]["f1"] == pytest.approx(skm.f1_score(y, score > 0.5), rel=1e-5)
 
 
+def test_csv_with_a_pandas_index_gets_exact_curves_and_no_index_scores(run_cli, tmp_path, multiclass_data):
+    """A CSV as pandas writes it by default: the unnamed index column is not a class score (it was
+    read as class 0's, accuracy 0.30 for sklearn's 0.70), and its curves are exact like Parquet's
+    (a CSV's unknown row count once chose the binned route unless --ci happened to count rows)."""
+    data = multiclass_data
+    probs, y, c = data["probs"], data["y"], data["c"]
+    frame = pd.DataFrame(probs, columns=[f"p{i}" for i in range(c)])
+    frame["label"] = y
+    frame.to_csv(tmp_path / "d.csv")  # index=True: first column "" -> "Unnamed: 0"
+    res = run_cli("report", "--preds", tmp_path / "d.csv", "--targets", tmp_path / "d.csv", "--task", "multiclass",
+                  "--json", "--no-plots")
+    assert res.code == 0, res.err
+    s = res.json
+    assert "score columns p0, p1" in res.err
+    assert s["overall"]["accuracy"] == pytest.approx(skm.accuracy_score(y, probs.argmax(-1)), rel=1e-6)
+    assert s["auroc_route"] == "exact"
+    assert s["overall"]["auroc_macro"] == pytest.approx(skm.roc_auc_score(y, probs, multi_class="ovr"), rel=1e-5)
+
+
+@pytest.mark.parametrize("task,bad", [("multiclass", 5), ("multiclass", -1), ("binary", 2)])
+def test_out_of_range_hard_preds_are_refused(run_cli, tmp_path, task, bad):
+    """Hard predictions outside the classes once dropped their element from every count silently
+    (accuracy 0.75 over 4 rows for sklearn's 0.5 over 6); targets were already refused."""
+    preds = [0, 1, 1, bad, 0, 1]
+    pd.DataFrame({"pred": preds, "label": [0, 1, 1, 1, 0, 0]}).to_csv(tmp_path / "h.csv", index=False)
+    extra = ["--num-classes", 3] if task == "multiclass" else []
+    res = run_cli("report", "--preds", tmp_path / "h.csv", "--targets", tmp_path / "h.csv", "--task", task,
+                  *extra, "--no-plots")
+    assert res.code == 2 and f"hard preds must be" in res.err and f"found {bad}" in res.err, res.err
+
+
 def test_parquet_row_groups_rechunked_and_list_columns(run_cli, tmp_path):
     """Multi-label scores stored as one list column; row groups (33 rows) differ from the chunk size."""
     rng = np.random.default_rng(2)
