@@ -434,7 +434,8 @@ class ConfusionMetric(Metric):
 
     def state_key(self) -> Hashable:
         threshold = None if self.task == "multiclass" else self.threshold
-        return (self.state_spec(), threshold, self.class_weight, self._count_dtype())
+        capacity = self.capacity if self._samplewise else None  # rows kept: part of the state's shape
+        return (self.state_spec(), threshold, self.class_weight, self._count_dtype(), capacity)
 
     # -- streaming ------------------------------------------------------------------------
     def init(self) -> State:

@@ -38,6 +38,8 @@ class SampleRows(NamedTuple):
     rows: Any
     n: jax.Array
 
+    merged_not_summed = True  # rows of different samples: psum_state / HostAccumulator refuse them
+
 
 def append_rows(buf: SampleRows, inc: Any, n_valid: Any = None) -> SampleRows:
     """Write the ``[N, ...]`` per-sample increments at rows ``n, n+1, ...`` (rows past capacity dropped)."""

@@ -570,9 +570,20 @@ class HostAccumulator:
     def __init__(self, metric: Metric) -> None:
         self.metric = metric
         self.state = jax.tree.map(_widen, metric.init(), is_leaf=is_wide)
+        self._added = False
 
     def add(self, state: State) -> State:
-        """Add a device state (fetched to host) and return a fresh ``metric.init()``."""
+        """Add a device state (fetched to host) and return a fresh ``metric.init()``.
+
+        Raises:
+          TypeError: the state keeps rows or score buffers (``multidim_average="samplewise"``,
+            exact curves), which ``metric.merge`` combines and an addition would corrupt: such a
+            state can be added once (to the empty accumulator, e.g. an already merged state), a
+            second time raises.
+        """
+        if self._added:
+            refuse_unsummable(state, "HostAccumulator.add (a second state)")
+        self._added = True
         host = jax.tree.map(_widen, jax.device_get(state), is_leaf=is_wide)
         self.state = jax.tree.map(lambda a, b: a + b, self.state, host)
         return self.metric.init()
@@ -584,11 +595,28 @@ class HostAccumulator:
             return jax.tree.map(np.asarray, jax.jit(self.metric.compute)(wide))
 
 
+def _unsummable(x: Any) -> bool:
+    return getattr(type(x), "merged_not_summed", False)
+
+
+def refuse_unsummable(state: State, where: str) -> None:
+    """Raise ``TypeError`` when ``state`` holds rows or score buffers, which only ``merge`` combines."""
+    found = [type(x).__name__ for x in jax.tree.leaves(state, is_leaf=_unsummable) if _unsummable(x)]
+    if found:
+        raise TypeError(
+            f"{where}: the state holds {found[0]} (per-sample rows of multidim_average='samplewise', or the "
+            f"score buffer of an exact curve), which are merged, not added: adding them would mix "
+            f"different samples' rows. Combine such states with metric.merge (across devices: gather "
+            f"them, or use thresholds= for a binned curve).")
+
+
 def psum_state(state: State, axis_name: Any) -> State:
     """``jax.lax.psum`` of a metric state over a mesh axis (use inside ``shard_map`` / ``pmap``).
 
-    Every leaf is a sum, so this is the cross-device merge. Integer counts stay
-    integer (exact); float counts are summed in the state's dtype.
+    Every leaf of a counting state is a sum, so this is the cross-device merge. Integer counts
+    stay integer (exact); float counts are summed in the state's dtype. States of rows or
+    score buffers (``multidim_average="samplewise"``, exact curves) raise ``TypeError``: they
+    are merged, not summed.
 
     Args:
       state: a metric or collection state.
@@ -607,6 +635,7 @@ def psum_state(state: State, axis_name: Any) -> State:
       >>> float(mean.compute(jax.tree.map(lambda x: x[0], out)))
       3.0
     """
+    refuse_unsummable(state, "psum_state")
     return jax.tree.map(lambda x: wide_psum(x, axis_name) if is_wide(x) else jax.lax.psum(x, axis_name),
                         state, is_leaf=is_wide)
 

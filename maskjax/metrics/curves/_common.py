@@ -346,6 +346,8 @@ class CurveBuffer(NamedTuple):
     weights: jax.Array
     count: jax.Array
 
+    merged_not_summed = True  # a multiset of scores: psum_state / HostAccumulator refuse it
+
 
 def _append(buf: CurveBuffer, scores: jax.Array, labels: jax.Array, weights: jax.Array) -> CurveBuffer:
     """Append the non-zero-weight elements of ``[K, M]`` problems at ``count + rank`` (scatter, drop OOB)."""

@@ -111,3 +111,52 @@ def test_psum_state_under_vmap_axis():
 def test_metric_base_is_abstract():
     with pytest.raises(NotImplementedError):
         Metric().init()
+
+
+ROWS_AND_BUFFERS = {
+    "samplewise": lambda: maskjax.metrics.F1Score(task="binary", multidim_average="samplewise", capacity=8),
+    "exact_auroc": lambda: maskjax.metrics.AUROC(task="binary", capacity=64),
+    "collection": lambda: Collection({"f1": maskjax.metrics.F1Score(task="binary"),
+                                      "auc": maskjax.metrics.AUROC(task="binary", capacity=64)}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROWS_AND_BUFFERS))
+def test_row_and_buffer_states_are_refused_by_additions_and_merged_right(name):
+    """Rows of samples and score buffers are merged, not added: HostAccumulator once gave AUROC
+    0.3333 for sklearn's 0.31868, and psum_state added two devices' rows into one sample."""
+    from sklearn.metrics import roc_auc_score
+    metric = ROWS_AND_BUFFERS[name]()
+    rng = np.random.default_rng(18)
+    p, y = rng.random((4, 5)).astype(np.float32), rng.integers(0, 2, (4, 5))
+    a, b = metric.update(metric.init(), p[:2], y[:2]), metric.update(metric.init(), p[2:], y[2:])
+    acc = HostAccumulator(metric)
+    acc.add(a)  # once, to the empty accumulator: exact (e.g. an already merged state)
+    jax.tree.map(np.testing.assert_allclose, acc.compute(), metric.compute(a))
+    with pytest.raises(TypeError, match="merged, not added"):
+        acc.add(b)
+    with pytest.raises(TypeError, match="merged, not added"):
+        jax.vmap(lambda s: psum_state(s, "d"), axis_name="d")(jax.tree.map(lambda u, v: jnp.stack([u, v]), a, b))
+    merged = metric.compute(metric.merge(a, b))
+    if name == "exact_auroc":
+        np.testing.assert_allclose(merged, roc_auc_score(y.ravel(), p.ravel()), rtol=1e-6)
+    elif name == "samplewise":
+        want = maskjax.metrics.f1_score(p, y, task="binary", multidim_average="samplewise")
+        np.testing.assert_allclose(np.asarray(merged)[:4], want, rtol=1e-6)
+    else:
+        np.testing.assert_allclose(merged["auc"], roc_auc_score(y.ravel(), p.ravel()), rtol=1e-6)
+
+
+def test_collection_members_with_different_capacities_keep_their_own_rows():
+    """``state_key`` now includes a samplewise ``capacity``: members of capacity 4 and 8 once shared
+    the first one's 4-row buffer (6 rows: all NaN for the capacity-8 member)."""
+    from maskjax.metrics import F1Score, Precision, precision
+    rng = np.random.default_rng(3)
+    p, y = rng.random((6, 5)).astype(np.float32), rng.integers(0, 2, (6, 5))
+    col = Collection({"f1": F1Score(task="binary", multidim_average="samplewise", capacity=4),
+                      "prec": Precision(task="binary", multidim_average="samplewise", capacity=8)})
+    out = col.compute(col.update(col.init(), p, y))
+    np.testing.assert_allclose(np.asarray(out["prec"])[:6],
+                               precision(p, y, task="binary", multidim_average="samplewise"), rtol=1e-6)
+    assert np.isnan(np.asarray(out["prec"])[6:]).all()
+    assert np.isnan(np.asarray(out["f1"])).all()  # 6 rows > capacity 4: the documented overflow NaN
