@@ -289,7 +289,9 @@ class CsvSource(Source):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", pd.errors.ParserWarning)
-                reader = pd.read_csv(self.path, chunksize=size, index_col=False)
+                # group labels read as text: per-chunk type guessing turned "01" into 1 in some chunks only
+                text = {c: str for c in self.columns} if self.role == "groups" else None
+                reader = pd.read_csv(self.path, chunksize=size, index_col=False, dtype=text)
                 for frame in reader:
                     if frame.isna().to_numpy().any():  # a short row reads as NaN: tell it from a NaN cell
                         _raise_if_ragged(self.path, self.role)

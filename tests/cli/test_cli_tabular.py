@@ -127,3 +127,21 @@ def test_parquet_scalar_columns(run_cli, tmp_path, multiclass_data):
     yhat = data["logits"].argmax(-1)
     assert res.json["overall"]["accuracy"] == pytest.approx(skm.accuracy_score(data["y"], yhat), rel=1e-6)
     assert res.json["chunks"] == 3
+
+
+def test_csv_group_codes_keep_their_text_across_chunks(run_cli, tmp_path):
+    """Group codes "01", "02", "A1": pandas guessed each chunk's type, so "01" became 1 in chunks
+    without "A1" and the report failed ("group value '1' was not seen"); read as text they match
+    sklearn on each group, whatever the chunk size."""
+    frame = pd.DataFrame({"score": [0.9, 0.2, 0.8, 0.3, 0.4, 0.7], "label": [1, 0, 1, 0, 1, 0],
+                          "site": ["01", "01", "02", "02", "A1", "A1"]})
+    frame.to_csv(tmp_path / "s.csv", index=False)
+    for chunk in (2, 100):
+        res = run_cli("report", "--preds", tmp_path / "s.csv", "--targets", tmp_path / "s.csv", "--group-column",
+                      "site", "--task", "binary", "--chunk-size", chunk, "--json", "--no-plots")
+        assert res.code == 0, res.err
+        groups = {g["group"]: g for g in res.json["groups"]}
+        assert sorted(groups) == ["01", "02", "A1"]
+        for code, g in groups.items():
+            part = frame[frame.site == code]
+            assert g["accuracy"] == pytest.approx(skm.accuracy_score(part.label, part.score > 0.5)), (chunk, code)
