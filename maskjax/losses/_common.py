@@ -28,11 +28,12 @@ EPSILON = 1e-7
 
 def float_preds(preds: Any, name: str = "preds") -> jax.Array:
     """``preds`` as a floating array of at least float32 (TypeError otherwise)."""
+    given = getattr(preds, "dtype", None)  # as passed (NumPy int64 becomes int32 in JAX)
     preds = _checks.as_array(preds, name)
     if not _checks.is_floating(preds):
         raise TypeError(
             f"`{name}` must have a floating dtype (scores, logits or probabilities), "
-            f"got {preds.dtype}."
+            f"got {given if given is not None else preds.dtype}."
         )
     return preds.astype(weight_dtype(preds))
 

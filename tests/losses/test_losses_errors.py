@@ -25,6 +25,9 @@ BAD = [
     ("ce-bool-targets", lambda: losses.cross_entropy(X, np.zeros((4, 3), bool)), TypeError,
      "`targets`"),
     ("ce-int-preds", lambda: losses.cross_entropy(X.astype(np.int32), Y_INT), TypeError, "`preds`"),
+    # the dtype as passed: NumPy int64 (JAX would call it int32)
+    ("mse-int64-preds", lambda: losses.mean_squared_error(np.array([1, 2]), np.array([2, 2])), TypeError,
+     "got int64"),
     ("ce-class-weight-len", lambda: losses.cross_entropy(X, Y_INT, class_weight=[1.0, 2.0]),
      ValueError, "`class_weight`"),
     ("ce-ignore-with-probs", lambda: losses.cross_entropy(X, Y_F, ignore_index=-100), ValueError,
