@@ -13,6 +13,7 @@ import numpy as np
 
 import maskjax.metrics
 from maskjax.keras import _backend
+from maskjax.metrics import _streaming
 
 
 def _snake(name: str) -> str:
@@ -143,6 +144,22 @@ class Metric(keras.metrics.Metric):
             for i, v in enumerate(self._init)
         ]
         self._values_only = getattr(metric, "inputs", "preds_targets") == "values"
+        self._rows = _streaming.unsummable_parts(metric.init())
+        self._check_replicas()
+
+    def _check_replicas(self) -> None:
+        """Replicas' states are added (``aggregation="sum"``): right for counts, wrong for the rows
+        of ``multidim_average="samplewise"`` and exact-curve score buffers (2 replicas gave exact
+        AUROC 0.333 for sklearn's 0.082), so those refuse a multi-replica strategy."""
+        if not self._rows or _backend.backend() != "tensorflow":
+            return
+        import tensorflow as tf
+        if tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1:
+            raise ValueError(
+                f"{type(self.metric).__name__} keeps {self._rows[0]} (exact-curve scores or per-sample rows), "
+                f"which {tf.distribute.get_strategy().num_replicas_in_sync} replicas cannot add together: "
+                f"under a tf.distribute strategy use a binned curve (thresholds=...) or "
+                f"multidim_average='global'.")
 
     def _per_class(self, metric: Any, class_id: int, params: list[str]) -> Any:
         if isinstance(class_id, bool) or not isinstance(class_id, (int, np.integer)):
@@ -173,6 +190,7 @@ class Metric(keras.metrics.Metric):
         return out if self._select is None else out[self._select]
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        self._check_replicas()  # at trace time: a metric built outside the strategy's scope
         kwargs = dict(self.update_options)
         mask = _backend.keras_mask(y_pred)
         if mask is not None:

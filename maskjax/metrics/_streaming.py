@@ -599,9 +599,14 @@ def _unsummable(x: Any) -> bool:
     return getattr(type(x), "merged_not_summed", False)
 
 
+def unsummable_parts(state: State) -> list[str]:
+    """Type names of the parts of ``state`` that are merged, not added (samplewise rows, curve buffers)."""
+    return [type(x).__name__ for x in jax.tree.leaves(state, is_leaf=_unsummable) if _unsummable(x)]
+
+
 def refuse_unsummable(state: State, where: str) -> None:
     """Raise ``TypeError`` when ``state`` holds rows or score buffers, which only ``merge`` combines."""
-    found = [type(x).__name__ for x in jax.tree.leaves(state, is_leaf=_unsummable) if _unsummable(x)]
+    found = unsummable_parts(state)
     if found:
         raise TypeError(
             f"{where}: the state holds {found[0]} (per-sample rows of multidim_average='samplewise', or the "

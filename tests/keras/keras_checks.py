@@ -288,6 +288,26 @@ def check_tf_distribution_strategy():
     np.testing.assert_allclose(got["acc"], want["acc"], rtol=1e-5)
     np.testing.assert_allclose(got["acc"], accuracy_score(y, pred, sample_weight=sw), rtol=1e-5)
     np.testing.assert_allclose(got["f1"], f1_score(y, pred, sample_weight=sw, average="macro"), rtol=1e-5)
+    # replicas' states are added: an exact curve's score buffer (or samplewise rows) cannot be, and
+    # once gave exact AUROC 0.333 for sklearn's 0.082 over 2 replicas; now it refuses, binned works
+    for make in (lambda: M.AUROC(task="binary", capacity=64),
+                 lambda: M.F1Score(task="binary", multidim_average="samplewise", capacity=8)):
+        with strategy.scope():
+            try:
+                mk.Metric(make())
+            except ValueError as err:
+                assert "replicas cannot add" in str(err), err
+            else:
+                raise AssertionError("an exact-curve / samplewise mk.Metric accepted 2 replicas")
+    yb = (y % 2).astype(np.float32)
+    with strategy.scope():
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(1, activation="sigmoid")])
+        model.compile(loss="binary_crossentropy", jit_compile=False,
+                      metrics=[mk.Metric(M.AUROC(task="binary", thresholds=1000), name="auc"),
+                               keras.metrics.AUC(num_thresholds=1000, name="keras_auc")])
+    logs = model.evaluate(x, yb, batch_size=32, verbose=0, return_dict=True)
+    np.testing.assert_allclose(logs["auc"], logs["keras_auc"], atol=2e-3)
 
 
 CHECKS = {name[len("check_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("check_")}
