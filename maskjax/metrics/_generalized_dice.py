@@ -53,6 +53,13 @@ def _one_hot_last(x: jax.Array, c: int, dtype: Any) -> jax.Array:
     return (x[..., None] == jnp.arange(c, dtype=x.dtype)).astype(dtype)
 
 
+def _argmax_one_hot(x: jax.Array, c: int) -> jax.Array:
+    """torchmetrics' ``_format_logits``: a float map (probabilities, logits) becomes the one-hot of
+    its arg-max (ties: the lowest index); a row holding NaN stays NaN (never a plausible class)."""
+    hot = _one_hot_last(jnp.argmax(x, axis=-1), c, jnp.float32)
+    return jnp.where(jnp.any(jnp.isnan(x), axis=-1, keepdims=True), jnp.nan, hot)
+
+
 @partial(jax.jit, static_argnames=("num_classes", "include_background", "per_class", "weight_type",
                                    "input_format", "ignore_index", "axis"))
 def _per_sample(preds, targets, mask, *, num_classes, include_background, per_class, weight_type, input_format,
@@ -62,10 +69,14 @@ def _per_sample(preds, targets, mask, *, num_classes, include_background, per_cl
     pred_hot = input_format == "one-hot" or (input_format == "mixed" and preds.ndim == targets.ndim + 1)
     targ_hot = input_format == "one-hot" or (input_format == "mixed" and targets.ndim == preds.ndim + 1)
     ax = -1 if axis is None else axis
+    # float maps are read as their arg-max's one-hot, as torchmetrics (soft sums of probabilities
+    # gave 0.2359 for its 0.2243, and logits a negative score); int / bool one-hot maps as they are
     if pred_hot:
-        preds = jnp.moveaxis(preds, ax, -1).astype(jnp.float32)
+        preds = jnp.moveaxis(preds, ax, -1)
+        preds = _argmax_one_hot(preds, c) if _checks.is_floating(preds) else preds.astype(jnp.float32)
     if targ_hot:
-        targets = jnp.moveaxis(targets, ax, -1).astype(jnp.float32)
+        targets = jnp.moveaxis(targets, ax, -1)
+        targets = _argmax_one_hot(targets, c) if _checks.is_floating(targets) else targets.astype(jnp.float32)
     keep = None
     if not targ_hot:
         keep = _format.not_ignored(targets, ignore_index)
@@ -144,14 +155,17 @@ def generalized_dice_score(preds: Any, targets: Any, *, num_classes: int, includ
 
     Per sample :math:`\mathrm{GDS}_n = 2 \sum_c w_c I_c / \sum_c w_c (T_c + P_c)` with
     :math:`w_c = 1/T_c^2` (``"square"``), :math:`1/T_c` (``"simple"``) or 1 (``"linear"``),
-    :math:`I_c = \sum p t`, :math:`T_c = \sum t`, :math:`P_c = \sum p` over a sample's elements.
+    :math:`I_c = \sum p t`, :math:`T_c = \sum t`, :math:`P_c = \sum p` over a sample's elements,
+    ``p`` and ``t`` one-hot: float maps (probabilities or logits) are read as the one-hot of their
+    arg-max, as torchmetrics does (a soft Dice of probabilities is ``1 − dice_loss``).
     Returns the (``sample_weight``-weighted) mean over samples, as torchmetrics'
     ``GeneralizedDiceScore`` class computes it; ``per_sample=True`` gives the ``[N]`` values of
     the functional ``torchmetrics.functional.segmentation.generalized_dice_score``.
 
     Args:
-      preds: one-hot / probability maps ``[N, ..., C]`` (class axis last, or ``axis=1`` for
-        torch's ``[N, C, ...]``), or class ids ``[N, ...]`` (``input_format="index"``).
+      preds: one-hot maps or scores (probabilities, logits: their arg-max) ``[N, ..., C]`` (class
+        axis last, or ``axis=1`` for torch's ``[N, C, ...]``), or class ids ``[N, ...]``
+        (``input_format="index"``).
       targets: the same formats.
       num_classes: ``C`` (static).
       include_background: keep class 0.

@@ -1735,8 +1735,9 @@ def generalized_dice_score(preds: Any, targets: Any, *, num_classes: int, includ
     torch front defaults: ``axis=1``: the class axis of ``[N, C, d...]`` inputs, as torchmetrics (the core's ``axis``); int64 labels (range-checked); shape buckets off (the output depends on the input length).
 
     Args:
-      preds: one-hot / probability maps ``[N, ..., C]`` (class axis last, or ``axis=1`` for
-        torch's ``[N, C, ...]``), or class ids ``[N, ...]`` (``input_format="index"``).
+      preds: one-hot maps or scores (probabilities, logits: their arg-max) ``[N, ..., C]`` (class
+        axis last, or ``axis=1`` for torch's ``[N, C, ...]``), or class ids ``[N, ...]``
+        (``input_format="index"``).
       targets: the same formats.
       num_classes: ``C`` (static).
       include_background: keep class 0.

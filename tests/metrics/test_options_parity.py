@@ -518,6 +518,13 @@ def test_generalized_dice_score(weight_type, include_background, per_class):
     per_batch = np.concatenate([om.tm_generalized_dice(p[:2], t[:2], input_format="index", **kw),
                                 om.tm_generalized_dice(p[2:], t[2:], input_format="index", **kw)])
     close(m.compute(m.update(m.update(m.init(), p[:2], t[:2]), p[2:], t[2:])), per_batch.mean(0), "streaming")
+    # float maps: torchmetrics reads probabilities and logits by their arg-max (a soft sum gave
+    # 0.2359 for its 0.2243 on probabilities, a negative score on logits)
+    logits = rng.normal(size=(5, C, 6, 7)).astype(np.float32)
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    for name, scores in (("probabilities", probs), ("logits", logits)):
+        close(M.generalized_dice_score(scores, th, axis=1, per_sample=True, **kw),
+              om.tm_generalized_dice(scores, th, **kw), name)
 
 
 def test_generalized_dice_mask_and_ignore_index():
