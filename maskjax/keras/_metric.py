@@ -13,7 +13,7 @@ import numpy as np
 
 import maskjax.metrics
 from maskjax.keras import _backend
-from maskjax.metrics import _streaming
+from maskjax.metrics import _state_merge
 
 
 def _snake(name: str) -> str:
@@ -144,7 +144,7 @@ class Metric(keras.metrics.Metric):
             for i, v in enumerate(self._init)
         ]
         self._values_only = getattr(metric, "inputs", "preds_targets") == "values"
-        self._rows = _streaming.unsummable_parts(metric.init())
+        self._rows = _state_merge.unsummable_parts(metric.init())
         self._check_replicas()
 
     def _check_replicas(self) -> None:

@@ -62,9 +62,9 @@ from maskjax.metrics._streaming import Metric
 from maskjax.metrics._streaming import Mean
 from maskjax.metrics._streaming import Sum
 from maskjax.metrics._streaming import Collection
-from maskjax.metrics._streaming import HostAccumulator
-from maskjax.metrics._streaming import psum_state
-from maskjax.metrics._streaming import merge_across_processes
+from maskjax.metrics._state_merge import HostAccumulator
+from maskjax.metrics._state_merge import psum_state
+from maskjax.metrics._state_merge import merge_across_processes
 
 __all__ = [
     "stat_scores",

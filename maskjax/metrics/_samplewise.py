@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 
 from maskjax.metrics._format import Formatted
+from maskjax.metrics._state_merge import merged_not_summed
 
 __all__ = ["samplewise_increment", "SampleRows", "append_rows"]
 
@@ -32,13 +33,12 @@ def samplewise_increment(spec: Any, fmt: Formatted) -> Any:
     return jax.vmap(one)(fmt.preds, fmt.targets, fmt.weight, fmt.keep, fmt.scores)
 
 
+@merged_not_summed  # rows of different samples: psum_state / HostAccumulator refuse them
 class SampleRows(NamedTuple):
     """Streaming ``multidim_average="samplewise"`` state: ``capacity`` rows of per-sample state, rows written."""
 
     rows: Any
     n: jax.Array
-
-    merged_not_summed = True  # rows of different samples: psum_state / HostAccumulator refuse them
 
 
 def append_rows(buf: SampleRows, inc: Any, n_valid: Any = None) -> SampleRows:

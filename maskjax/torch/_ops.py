@@ -20,6 +20,7 @@ thresholds, an object) fall back to a graph break around the eager call.
 
 from __future__ import annotations
 
+import inspect
 import threading
 import weakref
 from typing import Any, Sequence
@@ -56,18 +57,15 @@ def _pattern(args: tuple, kwargs: dict) -> tuple[tuple, list] | None:
     """``(pattern, tensors)``; ``None`` if an option is not a constant (graph break then)."""
     tensors = []
     pattern = []
-    for i, v in enumerate(args):
-        if isinstance(v, torch.Tensor):
-            pattern.append((i, "__tensor__"))
-            tensors.append(v)
-        elif isinstance(v, _CONSTANT_TYPES):
-            pattern.append((i, v))
-        else:
-            return None
-    for k, v in kwargs.items():
+    for k, v in [*enumerate(args), *kwargs.items()]:
         if isinstance(v, torch.Tensor):
             pattern.append((k, "__tensor__"))
             tensors.append(v)
+        elif isinstance(v, float):
+            # a float option travels as a 0-d tensor: under torch.compile(dynamic=True) dynamo traces
+            # even a constant float as a symbol, which the (constant) key cannot hold
+            pattern.append((k, "__float__"))
+            tensors.append(torch.tensor(v, dtype=torch.float64))
         elif isinstance(v, _CONSTANT_TYPES):
             pattern.append((k, v))
         else:
@@ -75,15 +73,34 @@ def _pattern(args: tuple, kwargs: dict) -> tuple[tuple, list] | None:
     return tuple(pattern), tensors
 
 
-def _rebuild(pattern: tuple, tensors: Sequence[torch.Tensor]) -> tuple[tuple, dict]:
+def _rebuild(pattern: tuple, tensors: Sequence[Any], spec: Any = None) -> tuple[tuple, dict]:
+    """The call's ``(args, kwargs)``; ``tensors`` are real tensors, or shape structs when ``spec``
+    is given (fake kernels: a float option, unknown there, takes the core's default for it)."""
     args, kwargs, it = [], {}, iter(tensors)
     for k, v in pattern:
-        value = next(it) if v == "__tensor__" else v
+        value = next(it) if v in ("__tensor__", "__float__") else v
+        if v == "__float__":
+            value = float(value) if spec is None else _placeholder(spec, k)
         if isinstance(k, int):
             args.append(value)
         else:
             kwargs[k] = value
     return tuple(args), kwargs
+
+
+def _placeholder(spec: Any, name: Any) -> float:
+    """A valid value of a float option for shape inference: the core function's default, else 0.5
+    (no output shape depends on a float option's value)."""
+    try:
+        default = inspect.signature(spec.fn).parameters[name].default
+    except (KeyError, TypeError, ValueError):
+        default = None
+    return float(default) if isinstance(default, (int, float)) and not isinstance(default, bool) else 0.5
+
+
+def _tensor_leaves(key: str) -> list[bool]:
+    """Per leaf of ``maskjax::call`` ``key``: a caller's tensor (True) or a float option (False)."""
+    return [v == "__tensor__" for _, v in _TEMPLATES[key][1] if v in ("__tensor__", "__float__")]
 
 
 def _torch_dtype(dt: Any) -> torch.dtype:
@@ -127,10 +144,19 @@ def _call_fake(key: str, leaves: list[torch.Tensor]) -> torch.Tensor:
 
     Each symbolic size is evaluated as a distinct large prime; output sizes
     equal to one map back to the symbol (no specialisation, so dynamic shapes
-    do not recompile per length).
+    do not recompile per length). A call whose checks tie a size to an option
+    (``num_classes`` = C under ``dynamic=True``) refuses the primes: it is
+    evaluated again at the sizes' trace-time values, which map back the same way.
     """
     name, pattern = _TEMPLATES[key]
     spec = _SPECS[name]
+    try:
+        return _fake_output(spec, pattern, leaves, hints=False)
+    except (ValueError, TypeError):
+        return _fake_output(spec, pattern, leaves, hints=True)
+
+
+def _fake_output(spec: Any, pattern: tuple, leaves: list[torch.Tensor], hints: bool) -> torch.Tensor:
     symbols: dict[int, Any] = {}  # substitute value -> symbol
     by_hint: dict[Any, int] = {}  # the trace-time value of a symbol -> its substitute
 
@@ -146,14 +172,15 @@ def _call_fake(key: str, leaves: list[torch.Tensor]) -> torch.Tensor:
                 continue
             value = by_hint.get(hint)
             if value is None:  # sizes equal now are taken as the same size (e.g. T of preds and targets)
-                value = _PRIMES[len(symbols) % len(_PRIMES)] + 1100 * (len(symbols) // len(_PRIMES))
+                value = int(hint) if hints else \
+                    _PRIMES[len(symbols) % len(_PRIMES)] + 1100 * (len(symbols) // len(_PRIMES))
                 by_hint[hint] = value
                 symbols[value] = d
             dims.append(value)
         base = _jax_struct_dtype(t)
         return jax.ShapeDtypeStruct(tuple(dims), base)
 
-    args, kwargs = _rebuild(pattern, [struct(t) for t in leaves])
+    args, kwargs = _rebuild(pattern, [struct(t) for t in leaves], spec)
     jleaves, tmpl, names = _front.split(args, kwargs)
     out = jax.eval_shape(_front._runner(spec, tmpl, names, False, False), *jleaves)
     shape = [symbols.get(d, d) for d in out.shape]
@@ -179,13 +206,14 @@ def call_vjp_op(key: str, leaves: list[torch.Tensor], grad: torch.Tensor) -> lis
 @call_vjp_op.register_fake
 def _call_vjp_fake(key: str, leaves: list[torch.Tensor], grad: torch.Tensor) -> list[torch.Tensor]:
     # contiguous, as the implementation returns them (empty_like would copy a view's strides)
-    return [torch.empty(t.shape, dtype=t.dtype, device=t.device) for t in leaves if t.is_floating_point()]
+    return [torch.empty(t.shape, dtype=t.dtype, device=t.device)
+            for t, real in zip(leaves, _tensor_leaves(key)) if real and t.is_floating_point()]
 
 
 def _setup_context(ctx, inputs, output):
     key, leaves = inputs
     ctx.key = key
-    ctx.float_mask = [t.is_floating_point() for t in leaves]
+    ctx.float_mask = [real and t.is_floating_point() for t, real in zip(leaves, _tensor_leaves(key))]
     ctx.save_for_backward(*leaves)
 
 

@@ -74,3 +74,35 @@ def test_compiled_metric_update_and_function_no_graph_break():
         want.update(logits, y)
     assert acc.update_count == 3
     torch.testing.assert_close(acc.compute(), want.compute())
+
+
+def test_dynamic_true_fullgraph_with_float_options_equals_eager_and_torch():
+    """``dynamic=True, fullgraph=True``: dynamo traces even constant floats (``label_smoothing``,
+    ``delta``, ``threshold``) as symbols, which the op's constant key could not hold (dynamo raised
+    "assume_constant_result argument conversion failed"); they travel as 0-d tensors now. The class
+    size is symbolic too, and ``num_classes`` pins it: shape inference falls back to trace-time sizes."""
+    import torchmetrics
+
+    f1 = mt.metrics.F1Score(task="multiclass", num_classes=4)
+    peer = torchmetrics.classification.MulticlassF1Score(num_classes=4)
+
+    def step(x, y):
+        f1.update(x.detach(), y)
+        return (mt.losses.cross_entropy(x, y, label_smoothing=0.1)
+                + mt.losses.huber_loss(x, x.detach() * 0.5, delta=0.7)
+                + mt.metrics.f1_score(x.detach(), y, task="multiclass", num_classes=4, threshold=0.3))
+
+    compiled = torch.compile(step, fullgraph=True, dynamic=True)
+    for t in (3, 5, 7):
+        g = torch.Generator().manual_seed(t)
+        x, y = torch.randn(2, 4, t, generator=g), torch.randint(0, 4, (2, t), generator=g)
+        x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+        got = compiled(x1, y)
+        want = (F.cross_entropy(x2, y, label_smoothing=0.1) + F.huber_loss(x2, x2.detach() * 0.5, delta=0.7)
+                + torchmetrics.functional.f1_score(x2.detach(), y, task="multiclass", num_classes=4,
+                                                   average="macro"))
+        torch.testing.assert_close(got, want)
+        got.backward(), want.backward()
+        torch.testing.assert_close(x1.grad, x2.grad)
+        peer.update(x, y)
+    torch.testing.assert_close(f1.compute(), peer.compute())

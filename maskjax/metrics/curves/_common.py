@@ -90,6 +90,7 @@ import numpy as np
 from maskjax import _checks
 from maskjax._safe_divide import safe_divide
 from maskjax.metrics import _format, _invalid
+from maskjax.metrics._state_merge import merged_not_summed
 from maskjax.metrics._streaming import Metric, State, add_into, check_accumulator_dtype
 from maskjax.metrics.curves import _binned, _exact
 
@@ -338,6 +339,7 @@ def _squeeze(task, average, *arrays):
     return arrays
 
 
+@merged_not_summed  # a multiset of scores: psum_state / HostAccumulator refuse it
 class CurveBuffer(NamedTuple):
     """Exact-mode state: ``[K, capacity]`` scores, 0/1 labels, weights (0 = empty) and ``[K]`` count."""
 
@@ -345,8 +347,6 @@ class CurveBuffer(NamedTuple):
     labels: jax.Array
     weights: jax.Array
     count: jax.Array
-
-    merged_not_summed = True  # a multiset of scores: psum_state / HostAccumulator refuse it
 
 
 def _append(buf: CurveBuffer, scores: jax.Array, labels: jax.Array, weights: jax.Array) -> CurveBuffer:
