@@ -43,8 +43,9 @@ _AVG = """average: ``"micro"`` (sum counts over classes), ``"macro"`` (unweighte
         (per class ``[K]``)__SAMPLES__. Ignored for binary (positive class).
       absent_classes: which classes macro / weighted average over. ``"auto"``:
         multiclass → classes present (kept) in targets or predictions
-        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``);
-        multilabel → all labels (both references). ``"exclude"`` / ``"include"``
+        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``), but
+        with ``top_k > 1`` classes with support in the targets (torchmetrics'
+        top-k precision / recall); multilabel → all labels (both references). ``"exclude"`` / ``"include"``
         force one rule (``"include"`` = sklearn ``labels=range(C)``). A class id
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the

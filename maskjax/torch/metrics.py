@@ -217,8 +217,9 @@ def accuracy(preds: Any, targets: Any, *, task: str, num_classes: int | None = N
         (per class ``[K]``). Ignored for binary (positive class).
       absent_classes: which classes macro / weighted average over. ``"auto"``:
         multiclass → classes present (kept) in targets or predictions
-        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``);
-        multilabel → all labels (both references). ``"exclude"`` / ``"include"``
+        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``), but
+        with ``top_k > 1`` classes with support in the targets (torchmetrics'
+        top-k precision / recall); multilabel → all labels (both references). ``"exclude"`` / ``"include"``
         force one rule (``"include"`` = sklearn ``labels=range(C)``). A class id
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
@@ -337,8 +338,9 @@ def hamming_distance(preds: Any, targets: Any, *, task: str, num_classes: int | 
         (per class ``[K]``). Ignored for binary (positive class).
       absent_classes: which classes macro / weighted average over. ``"auto"``:
         multiclass → classes present (kept) in targets or predictions
-        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``);
-        multilabel → all labels (both references). ``"exclude"`` / ``"include"``
+        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``), but
+        with ``top_k > 1`` classes with support in the targets (torchmetrics'
+        top-k precision / recall); multilabel → all labels (both references). ``"exclude"`` / ``"include"``
         force one rule (``"include"`` = sklearn ``labels=range(C)``). A class id
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
@@ -557,8 +559,9 @@ def precision(preds: Any, targets: Any, *, task: str, num_classes: int | None = 
         then be per sample). Ignored for binary (positive class).
       absent_classes: which classes macro / weighted average over. ``"auto"``:
         multiclass → classes present (kept) in targets or predictions
-        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``);
-        multilabel → all labels (both references). ``"exclude"`` / ``"include"``
+        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``), but
+        with ``top_k > 1`` classes with support in the targets (torchmetrics'
+        top-k precision / recall); multilabel → all labels (both references). ``"exclude"`` / ``"include"``
         force one rule (``"include"`` = sklearn ``labels=range(C)``). A class id
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
@@ -628,8 +631,9 @@ def recall(preds: Any, targets: Any, *, task: str, num_classes: int | None = Non
         then be per sample). Ignored for binary (positive class).
       absent_classes: which classes macro / weighted average over. ``"auto"``:
         multiclass → classes present (kept) in targets or predictions
-        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``);
-        multilabel → all labels (both references). ``"exclude"`` / ``"include"``
+        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``), but
+        with ``top_k > 1`` classes with support in the targets (torchmetrics'
+        top-k precision / recall); multilabel → all labels (both references). ``"exclude"`` / ``"include"``
         force one rule (``"include"`` = sklearn ``labels=range(C)``). A class id
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
@@ -697,8 +701,9 @@ def specificity(preds: Any, targets: Any, *, task: str, num_classes: int | None 
         (per class ``[K]``). Ignored for binary (positive class).
       absent_classes: which classes macro / weighted average over. ``"auto"``:
         multiclass → classes present (kept) in targets or predictions
-        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``);
-        multilabel → all labels (both references). ``"exclude"`` / ``"include"``
+        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``), but
+        with ``top_k > 1`` classes with support in the targets (torchmetrics'
+        top-k precision / recall); multilabel → all labels (both references). ``"exclude"`` / ``"include"``
         force one rule (``"include"`` = sklearn ``labels=range(C)``). A class id
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
@@ -819,8 +824,9 @@ def f1_score(preds: Any, targets: Any, *, task: str, num_classes: int | None = N
         then be per sample). Ignored for binary (positive class).
       absent_classes: which classes macro / weighted average over. ``"auto"``:
         multiclass → classes present (kept) in targets or predictions
-        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``);
-        multilabel → all labels (both references). ``"exclude"`` / ``"include"``
+        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``), but
+        with ``top_k > 1`` classes with support in the targets (torchmetrics'
+        top-k precision / recall); multilabel → all labels (both references). ``"exclude"`` / ``"include"``
         force one rule (``"include"`` = sklearn ``labels=range(C)``). A class id
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
@@ -891,8 +897,9 @@ def fbeta_score(preds: Any, targets: Any, *, beta: float, task: str, num_classes
         then be per sample). Ignored for binary (positive class).
       absent_classes: which classes macro / weighted average over. ``"auto"``:
         multiclass → classes present (kept) in targets or predictions
-        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``);
-        multilabel → all labels (both references). ``"exclude"`` / ``"include"``
+        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``), but
+        with ``top_k > 1`` classes with support in the targets (torchmetrics'
+        top-k precision / recall); multilabel → all labels (both references). ``"exclude"`` / ``"include"``
         force one rule (``"include"`` = sklearn ``labels=range(C)``). A class id
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
@@ -962,8 +969,9 @@ def dice_score(preds: Any, targets: Any, *, task: str, num_classes: int | None =
         then be per sample). Ignored for binary (positive class).
       absent_classes: which classes macro / weighted average over. ``"auto"``:
         multiclass → classes present (kept) in targets or predictions
-        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``);
-        multilabel → all labels (both references). ``"exclude"`` / ``"include"``
+        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``), but
+        with ``top_k > 1`` classes with support in the targets (torchmetrics'
+        top-k precision / recall); multilabel → all labels (both references). ``"exclude"`` / ``"include"``
         force one rule (``"include"`` = sklearn ``labels=range(C)``). A class id
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
@@ -1031,8 +1039,9 @@ def jaccard_index(preds: Any, targets: Any, *, task: str, num_classes: int | Non
         then be per sample). Ignored for binary (positive class).
       absent_classes: which classes macro / weighted average over. ``"auto"``:
         multiclass → classes present (kept) in targets or predictions
-        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``);
-        multilabel → all labels (both references). ``"exclude"`` / ``"include"``
+        (scikit-learn without ``labels=``, torchmetrics' ``tp+fp+fn > 0``), but
+        with ``top_k > 1`` classes with support in the targets (torchmetrics'
+        top-k precision / recall); multilabel → all labels (both references). ``"exclude"`` / ``"include"``
         force one rule (``"include"`` = sklearn ``labels=range(C)``). A class id
         used as ``ignore_index`` is never averaged.
       zero_division: value of a 0/0 (0, 1 or nan). nan drops the class from the
