@@ -154,10 +154,11 @@ class Metric(keras.metrics.Metric):
         if not self._rows or _backend.backend() != "tensorflow":
             return
         import tensorflow as tf
-        if tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1:
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync if tf.distribute.has_strategy() else 1
+        if replicas > 1:
             raise ValueError(
                 f"{type(self.metric).__name__} keeps {self._rows[0]} (exact-curve scores or per-sample rows), "
-                f"which {tf.distribute.get_strategy().num_replicas_in_sync} replicas cannot add together: "
+                f"which {replicas} replicas cannot add together: "
                 f"under a tf.distribute strategy use a binned curve (thresholds=...) or "
                 f"multidim_average='global'.")
 

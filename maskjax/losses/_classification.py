@@ -27,17 +27,19 @@ from maskjax.losses._common import (EPSILON, check_bool_flag, check_label_smooth
                                     float_targets, kept_elements)
 
 
-def _shift_by_max(preds: jax.Array, axis: int) -> jax.Array:
-    """``preds − max(preds, axis)`` (a constant for the gradient; ±inf maxima shift by 0).
+def _shift_by_max(preds: jax.Array, axis: int) -> tuple[jax.Array, jax.Array]:
+    """``(s, log Σ_axis exp s)`` for ``s = preds − max(preds, axis)`` (the max a constant for the
+    gradient; ±inf maxima shift by 0).
 
     Softmax does not change under a shift, and ``x_y − logsumexp(x)`` computed unshifted cancels in
     float32 once logits are large (``[1e4, 1e4]`` gave 0.69336 for log 2 = 0.693147;
-    ``jax.nn.log_softmax`` and torch shift the same way). The shifted max is 0, so callers take
-    ``log Σ exp`` directly: ``logsumexp`` would find the max again (W8's [16, 20, 192] value and
-    gradient: about the unshifted time, vs +20% with ``logsumexp`` of the shifted values).
+    ``jax.nn.log_softmax`` and torch shift the same way). The shifted max is 0, so ``log Σ exp`` is
+    taken directly: ``logsumexp`` would find the max again (W8's [16, 20, 192] value and gradient:
+    about the unshifted time, vs +20% with ``logsumexp`` of the shifted values).
     """
     m = jax.lax.stop_gradient(jnp.max(preds, axis=axis, keepdims=True))
-    return preds - jnp.where(jnp.isfinite(m), m, jnp.zeros((), preds.dtype))
+    shifted = preds - jnp.where(jnp.isfinite(m), m, jnp.zeros((), preds.dtype))
+    return shifted, jnp.log(jnp.sum(jnp.exp(shifted), axis=axis))
 
 
 def _log_probs(preds: jax.Array, axis: int, from_logits: bool) -> jax.Array:
@@ -159,8 +161,7 @@ def cross_entropy(preds: Any, targets: Any, *, axis: int = -1, from_logits: bool
         in_range = (labels >= 0) & (labels < num_classes)
         idx = jnp.expand_dims(labels, ax)
         if from_logits:
-            preds = _shift_by_max(preds, ax)  # max 0: log Σ exp is safe without logsumexp's own max
-            lse = jnp.log(jnp.sum(jnp.exp(preds), axis=ax))
+            preds, lse = _shift_by_max(preds, ax)
             logp_y = jnp.squeeze(jnp.take_along_axis(preds, idx, axis=ax, mode="clip"), ax) - lse
         else:
             logp = _log_probs(preds, ax, from_logits=False)
@@ -446,13 +447,13 @@ def multi_positive_cross_entropy(preds: Any, targets: Any, *, axis: int = -1,
                                  preds, targets, class_axis=ax)
     acceptable = targets != 0
     valid = jnp.any(acceptable, axis=ax)
-    scores = _shift_by_max(preds, ax) if from_logits else _log_probs(preds, ax, from_logits=False)
+    if from_logits:
+        scores, lse = _shift_by_max(preds, ax)
+    else:
+        scores, lse = _log_probs(preds, ax, from_logits=False), jnp.zeros((), preds.dtype)
     best = jnp.max(jnp.where(acceptable, scores, -jnp.inf), axis=ax)
     best = jnp.where(valid, best, jnp.zeros((), preds.dtype))
-    if from_logits:
-        loss = jnp.log(jnp.sum(jnp.exp(scores), axis=ax)) - best  # scores shifted: max 0
-    else:
-        loss = -best
+    loss = lse - best
     return finish(loss, mask=mask, sample_weight=sample_weight, reduction=reduction, valid=valid)
 
 

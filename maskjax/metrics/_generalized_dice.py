@@ -53,9 +53,14 @@ def _one_hot_last(x: jax.Array, c: int, dtype: Any) -> jax.Array:
     return (x[..., None] == jnp.arange(c, dtype=x.dtype)).astype(dtype)
 
 
-def _argmax_one_hot(x: jax.Array, c: int) -> jax.Array:
-    """torchmetrics' ``_format_logits``: a float map (probabilities, logits) becomes the one-hot of
-    its arg-max (ties: the lowest index); a row holding NaN stays NaN (never a plausible class)."""
+def _hot_last(x: jax.Array, axis: int, c: int) -> jax.Array:
+    """A one-hot map with its class axis moved last, as float32. A float map (probabilities,
+    logits) becomes the one-hot of its arg-max, as torchmetrics' ``_format_logits`` (soft sums of
+    probabilities gave 0.2359 for its 0.2243, logits a negative score; ties: the lowest index); a
+    row holding NaN stays NaN (never a plausible class)."""
+    x = jnp.moveaxis(x, axis, -1)
+    if not _checks.is_floating(x):
+        return x.astype(jnp.float32)
     hot = _one_hot_last(jnp.argmax(x, axis=-1), c, jnp.float32)
     return jnp.where(jnp.any(jnp.isnan(x), axis=-1, keepdims=True), jnp.nan, hot)
 
@@ -69,14 +74,10 @@ def _per_sample(preds, targets, mask, *, num_classes, include_background, per_cl
     pred_hot = input_format == "one-hot" or (input_format == "mixed" and preds.ndim == targets.ndim + 1)
     targ_hot = input_format == "one-hot" or (input_format == "mixed" and targets.ndim == preds.ndim + 1)
     ax = -1 if axis is None else axis
-    # float maps are read as their arg-max's one-hot, as torchmetrics (soft sums of probabilities
-    # gave 0.2359 for its 0.2243, and logits a negative score); int / bool one-hot maps as they are
     if pred_hot:
-        preds = jnp.moveaxis(preds, ax, -1)
-        preds = _argmax_one_hot(preds, c) if _checks.is_floating(preds) else preds.astype(jnp.float32)
+        preds = _hot_last(preds, ax, c)
     if targ_hot:
-        targets = jnp.moveaxis(targets, ax, -1)
-        targets = _argmax_one_hot(targets, c) if _checks.is_floating(targets) else targets.astype(jnp.float32)
+        targets = _hot_last(targets, ax, c)
     keep = None
     if not targ_hot:
         keep = _format.not_ignored(targets, ignore_index)

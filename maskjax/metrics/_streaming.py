@@ -9,9 +9,11 @@ arrays, handled through the optax-like quartet::
     state = metric.merge(state, other)                     # tree addition
     value = metric.compute(state)                          # pure function of state
 
-Because every state leaf is a sum, ``merge`` is ``+``: a ``lax.scan`` over
+Because every leaf of a counting state is a sum, ``merge`` is ``+``: a ``lax.scan`` over
 batches, ``jax.lax.psum`` over a mesh axis inside ``shard_map``, a tree of
-partial results and a reduction across hosts all give the one-shot answer.
+partial results and a reduction across hosts all give the one-shot answer. The rows of
+``multidim_average="samplewise"`` and exact curves' score buffers are merged, never added
+(:mod:`maskjax.metrics._state_merge`).
 
 Accumulator dtypes and exactness
 --------------------------------

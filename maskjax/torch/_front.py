@@ -153,7 +153,7 @@ _WARNED_FLOAT64 = [False]
 
 def warn_float64() -> None:
     """Say once per process that float64 input is computed in float32 (JAX's x64 mode is off)."""
-    if _WARNED_FLOAT64[0]:
+    if _WARNED_FLOAT64[0] or _interop.x64_enabled():
         return
     _WARNED_FLOAT64[0] = True
     level, frame = 1, sys._getframe(0)
@@ -175,6 +175,8 @@ def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
     output is reused by the next calls on the same unchanged tensor (:func:`_recent_copy`).
     """
     if isinstance(t, torch.Tensor):
+        if t.dtype is torch.float64:
+            warn_float64()
         if t.device.type == "cpu" and t.dtype in _NUMPY_IN and t.layout == torch.strided:
             tracked = t.grad_fn is not None
             if t.requires_grad:
@@ -195,8 +197,6 @@ def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
                 if tracked:
                     _keep_copy(t, key, out)
                 return out
-            if dt is torch.float64:
-                warn_float64()
             # One copy that pads, makes contiguous and narrows, by torch into a NumPy-owned array:
             # inside a torch loop torch's copy is the warm path (W9 int64 labels: 24 µs a step vs 40
             # with NumPy's min/max/astype, bench/RESULTS.md, "torch front, session 6").
@@ -214,8 +214,6 @@ def to_jax_fast(t: Any, name: str, pad: tuple | None = None) -> Any:
             if labels:
                 _keep_copy(t, key, out, view)
             return out
-        if t.dtype is torch.float64 and not _interop.x64_enabled():
-            warn_float64()
         if pad is not None:
             t = _pad(t.detach(), pad)
         return to_jax(t, name=name)
